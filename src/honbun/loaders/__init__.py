@@ -1,0 +1,120 @@
+"""Loading pages from files, standard input and corpora, with one-line errors for bad input.
+
+:func:`load_page` reads one file; :func:`iter_pages` walks paths (directories included)
+and yields a Page or a :class:`~honbun.errors.PageError` per input, so one bad file never
+stops a batch.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from honbun.decode import DecodeError, decode_bytes
+from honbun.errors import PageError
+from honbun.loaders.html import MalformedHtml, parse_html
+from honbun.loaders.text import LineTooLong, parse_text
+from honbun.page import Page
+
+MAX_PAGE_BYTES = 8 * 1024 * 1024  # no real news page is this large; a bigger file is data
+BINARY_SNIFF_BYTES = 8192
+HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml", ".shtml"})
+TEXT_SUFFIXES = frozenset({".txt", ".text", ".md"})
+PAGE_SUFFIXES = HTML_SUFFIXES | TEXT_SUFFIXES
+
+
+def sniff_format(data: bytes, name: str = "") -> str:
+    """``"html"`` or ``"text"``, from the file name when it says, else from the content."""
+    suffix = Path(name).suffix.lower()
+    if suffix in HTML_SUFFIXES:
+        return "html"
+    if suffix in TEXT_SUFFIXES:
+        return "text"
+    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    markers = (b"<!doctype", b"<html", b"<head", b"<body", b"<?xml", b"<meta", b"<div")
+    return "html" if head.startswith(markers) else "text"
+
+
+def is_binary(data: bytes) -> bool:
+    """NUL bytes (outside UTF-16) or many control bytes mean this is not a text page."""
+    head = data[:BINARY_SNIFF_BYTES]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
+    if b"\x00" in head:
+        return True
+    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    return controls > len(head) * 0.05
+
+
+def page_from_bytes(
+    data: bytes,
+    source: str,
+    doc_id: str | None = None,
+    fmt: str | None = None,
+    meta: dict[str, str] | None = None,
+) -> Page:
+    """Decode and parse one page. Raise PageError (naming ``source``) on bad input."""
+    if not data.strip():
+        raise PageError(source, "empty file")
+    if len(data) > MAX_PAGE_BYTES:
+        raise PageError(source, f"too large: {len(data):,} bytes (limit {MAX_PAGE_BYTES:,})")
+    if is_binary(data):
+        raise PageError(source, "binary file, not a text or HTML page")
+    try:
+        decoded = decode_bytes(data)
+    except DecodeError as exc:
+        raise PageError(source, str(exc)) from exc
+    fmt = fmt or sniff_format(data, source)
+    doc_id = doc_id or (Path(source).stem if source != "-" else "stdin")
+    info = {"encoding": decoded.encoding, **(meta or {})}
+    if decoded.declared:
+        info["encoding_declared"] = decoded.declared
+    try:
+        if fmt == "html":
+            return parse_html(decoded.text, doc_id, source, info)
+        return parse_text(decoded.text, doc_id, source, info)
+    except (MalformedHtml, LineTooLong) as exc:
+        raise PageError(source, str(exc)) from exc
+
+
+def load_page(path: str | Path, doc_id: str | None = None, fmt: str | None = None) -> Page:
+    """Read one page file (``"-"`` reads standard input)."""
+    source = str(path)
+    if source == "-":
+        return page_from_bytes(sys.stdin.buffer.read(), "-", doc_id, fmt)
+    p = Path(path)
+    if not p.exists():
+        raise PageError(source, "no such file")
+    if p.is_dir():
+        raise PageError(source, "is a directory, expected a file")
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise PageError(source, f"cannot read: {exc.strerror or exc}") from exc
+    return page_from_bytes(data, source, doc_id, fmt)
+
+
+def expand_paths(paths: Iterable[str]) -> Iterator[str]:
+    """Paths as given, with directories replaced by their page files (sorted, recursive)."""
+    for raw in paths:
+        p = Path(raw)
+        if raw != "-" and p.is_dir():
+            yield from (
+                str(f)
+                for f in sorted(p.rglob("*"))
+                if f.is_file() and f.suffix.lower() in PAGE_SUFFIXES
+            )
+        else:
+            yield raw
+
+
+def iter_pages(paths: Iterable[str]) -> Iterator[Page | PageError]:
+    """Load each input lazily, yielding the Page or the PageError that describes the failure."""
+    for path in expand_paths(paths):
+        try:
+            yield load_page(path)
+        except PageError as exc:
+            yield exc
+        except Exception as exc:  # a parser bug must not stop the batch; say what it was
+            yield PageError(path, f"{type(exc).__name__}: {exc}")
