@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import tarfile
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 
 from honbun.normalize import clean_whitespace, unify_newlines
@@ -55,3 +56,32 @@ def iter_livedoor(path: str | Path, categories: set[str] | None = None) -> Itera
             assert fh is not None
             raw = fh.read().decode("utf-8")
             yield parse_article(raw, m.group(1), m.group(2), f"{p}:{member.name}")
+
+
+@lru_cache(maxsize=2)
+def _members(archive: str) -> dict[str, str]:
+    """All article texts of a tarball by member name (read once; ~26 MB for the corpus)."""
+    with tarfile.open(archive, "r:*") as tar:
+        out = {}
+        for member in tar.getmembers():
+            if member.isfile() and _MEMBER.search(member.name):
+                fh = tar.extractfile(member)
+                assert fh is not None
+                out[member.name] = fh.read().decode("utf-8")
+        return out
+
+
+def load_article(archive: str | Path, member: str) -> Page:
+    """One article by member name (``text/<cat>/<cat>-<id>.txt``) from the tarball or folder."""
+    p = Path(archive)
+    m = _MEMBER.search(member)
+    if not m:
+        raise ValueError(f"{member}: not a livedoor article member name")
+    if p.is_dir():
+        root = p if (p / member).exists() else p.parent
+        raw = (root / member).read_text("utf-8")
+    else:
+        raw = _members(str(p)).get(member)
+        if raw is None:
+            raise ValueError(f"{p}#{member}: no such member")
+    return parse_article(raw, m.group(1), m.group(2), f"{p}#{member}")

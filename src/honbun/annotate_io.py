@@ -1,0 +1,135 @@
+"""Export a page as an editable TSV for annotators, and import the corrected file back.
+
+Block file columns: ``index  label  role  text``. Topic file columns:
+``block  start  end  topics  text`` (topics comma-separated, empty for none). Lines
+starting with ``#`` are comments; the header comments name the document. On import the
+text column must still equal the current block/sentence text, so a file exported before
+a segmentation change cannot be applied to the new segmentation by mistake.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from honbun.annotations import BlockLabel, DocAnnotation, SentenceTopics
+from honbun.labels import LabelConfig
+from honbun.page import Page, text_hash
+
+
+def export_blocks(page: Page, doc: DocAnnotation | None, guesses: list[tuple[str, str]]) -> str:
+    """TSV of every block, with existing gold labels where present, else the guesses."""
+    lines = [f"# doc_id: {page.doc_id}", f"# source: {page.source}", "# index\tlabel\trole\ttext"]
+    for b, (label, role) in zip(page.blocks, guesses, strict=True):
+        if doc and b.index in doc.blocks:
+            label, role = doc.blocks[b.index].label, doc.blocks[b.index].role
+        lines.append(f"{b.index}\t{label}\t{role}\t{b.text}")
+    return "\n".join(lines) + "\n"
+
+
+def export_topics(
+    page: Page, doc: DocAnnotation | None, guesses: dict[tuple[int, int], list[str]]
+) -> str:
+    """TSV of the sentences of body blocks (all sentences if blocks are not annotated)."""
+    body = None
+    if doc and doc.header.get("blocks_annotated"):
+        body = {i for i, b in doc.blocks.items() if b.label == "body"}
+    lines = [f"# doc_id: {page.doc_id}", "# block\tstart\tend\ttopics\ttext"]
+    for s in page.sentences:
+        if body is not None and s.block not in body:
+            continue
+        key = (s.start, s.end)
+        topics = doc.sentences[key].topics if doc and key in doc.sentences else guesses.get(key, [])
+        lines.append(f"{s.block}\t{s.start}\t{s.end}\t{','.join(topics)}\t{s.text}")
+    return "\n".join(lines) + "\n"
+
+
+def _rows(path: Path, ncols: int) -> list[tuple[int, list[str]]]:
+    out = []
+    for n, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        cols = line.split("\t", ncols - 1)
+        if len(cols) != ncols:
+            raise ValueError(f"{path}:{n}: expected {ncols} tab-separated columns")
+        out.append((n, cols))
+    return out
+
+
+def import_blocks(path: Path, page: Page, doc: DocAnnotation, labels: LabelConfig) -> list[str]:
+    """Apply a corrected block TSV to ``doc`` (in place); return error messages (none = ok)."""
+    errors = []
+    updates: dict[int, BlockLabel] = {}
+    for n, (idx, label, role, text) in _rows(path, 4):
+        where = f"{path}:{n}"
+        if not idx.isdigit() or int(idx) >= len(page.blocks):
+            errors.append(f"{where}: no block {idx}")
+            continue
+        b = page.blocks[int(idx)]
+        if text != b.text:
+            errors.append(f"{where}: text differs from block {idx}; re-export the page")
+            continue
+        if role not in labels.roles:
+            errors.append(f"{where}: unknown role {role!r}")
+            continue
+        if labels.roles[role] != label:
+            errors.append(f"{where}: role {role!r} implies {labels.roles[role]!r}, not {label!r}")
+            continue
+        updates[b.index] = BlockLabel(b.index, b.start, b.end, b.key, label, role)
+    if not errors:
+        doc.blocks.update(updates)
+        doc.header["n_blocks"] = len(page.blocks)
+        doc.header["blocks_annotated"] = len(doc.blocks) == len(page.blocks)
+    return errors
+
+
+def import_topics(path: Path, page: Page, doc: DocAnnotation, labels: LabelConfig) -> list[str]:
+    """Apply a corrected topic TSV to ``doc`` (in place); return error messages."""
+    errors = []
+    spans = {(s.start, s.end): s for s in page.sentences}
+    known = set(labels.topic_names)
+    updates: dict[tuple[int, int], SentenceTopics] = {}
+    for n, (blk, start, end, topics, text) in _rows(path, 5):
+        where = f"{path}:{n}"
+        try:
+            key = (int(start), int(end))
+        except ValueError:
+            errors.append(f"{where}: start/end must be integers")
+            continue
+        s = spans.get(key)
+        if s is None or str(s.block) != blk or s.text != text:
+            errors.append(f"{where}: not a current sentence of the page; re-export it")
+            continue
+        names = [t.strip() for t in topics.split(",") if t.strip()]
+        bad = set(names) - known
+        if bad:
+            errors.append(f"{where}: unknown topics {sorted(bad)}")
+            continue
+        updates[key] = SentenceTopics(s.block, s.start, s.end, text_hash(s.text), sorted(names))
+    if not errors:
+        doc.sentences.update(updates)
+        doc.header["topics_annotated"] = True
+    return errors
+
+
+def new_header(page: Page, path: str, sha256: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "doc_id": page.doc_id,
+        "path": path,
+        "sha256": sha256,
+        "format": page.format,
+        "n_blocks": len(page.blocks),
+        "blocks_annotated": False,
+        "topics_annotated": False,
+        **extra,
+    }
+
+
+def mark_reviewed(doc: DocAnnotation, reviewer: str, notes: str = "") -> None:
+    review = doc.header.setdefault("review", {})
+    review.update(
+        {"status": "reviewed", "reviewer": reviewer, "reviewed_at": date.today().isoformat()}
+    )
+    if notes:
+        review["notes"] = notes

@@ -1,0 +1,207 @@
+"""Gold annotations: one JSON Lines file per document under ``data/annotations/``.
+
+Line 1 is the document header (``type: "doc"``): which file, its sha256, its format, the
+number of blocks the segmenter produced when it was labelled, provenance and review
+status. Then one ``type: "block"`` record per labelled block (index, offsets, text hash,
+label, role) and one ``type: "sentence"`` record per topic-annotated sentence (block,
+offsets, text hash, topics). Offsets plus hashes mean a change in segmentation or
+normalisation is *detected* by :func:`validate_doc`, never silently misapplied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from honbun.labels import LabelConfig
+from honbun.page import Page, text_hash
+
+ANNOTATION_DIR = Path("data/annotations")
+
+
+@dataclass
+class BlockLabel:
+    index: int
+    start: int
+    end: int
+    hash: str
+    label: str
+    role: str
+
+
+@dataclass
+class SentenceTopics:
+    block: int
+    start: int
+    end: int
+    hash: str
+    topics: list[str]
+
+
+@dataclass
+class DocAnnotation:
+    """Everything annotated about one document; ``header`` is kept as written."""
+
+    header: dict[str, Any]
+    blocks: dict[int, BlockLabel] = field(default_factory=dict)
+    sentences: dict[tuple[int, int], SentenceTopics] = field(default_factory=dict)
+    file: Path | None = None
+
+    @property
+    def doc_id(self) -> str:
+        return str(self.header["doc_id"])
+
+    @property
+    def path(self) -> str:
+        return str(self.header["path"])
+
+    @property
+    def reviewed(self) -> bool:
+        return self.header.get("review", {}).get("status") == "reviewed"
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        yield {"type": "doc", **self.header}
+        for b in sorted(self.blocks.values(), key=lambda b: b.index):
+            yield {"type": "block", **b.__dict__}
+        for s in sorted(self.sentences.values(), key=lambda s: s.start):
+            yield {"type": "sentence", **s.__dict__}
+
+
+class AnnotationError(ValueError):
+    """A problem in an annotation file; the message names file and line."""
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+_BLOCK_KEYS = {"index", "start", "end", "hash", "label", "role"}
+_SENT_KEYS = {"block", "start", "end", "hash", "topics"}
+
+
+def read_doc(path: str | Path) -> DocAnnotation:
+    """Parse one annotation file; schema errors raise AnnotationError("file:line: …")."""
+    p = Path(path)
+    doc: DocAnnotation | None = None
+    with open(p, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            where = f"{p}:{n}"
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise AnnotationError(f"{where}: invalid JSON: {exc.msg}") from exc
+            if not isinstance(rec, dict) or "type" not in rec:
+                raise AnnotationError(f"{where}: a record must be an object with a 'type'")
+            kind = rec.pop("type")
+            if doc is None:
+                if kind != "doc":
+                    raise AnnotationError(f"{where}: the first record must be the doc header")
+                for key in ("doc_id", "path", "format", "n_blocks"):
+                    if key not in rec:
+                        raise AnnotationError(f"{where}: doc header lacks '{key}'")
+                doc = DocAnnotation(rec, file=p)
+            elif kind == "block":
+                _keys(rec, _BLOCK_KEYS, where)
+                if rec["index"] in doc.blocks:
+                    raise AnnotationError(f"{where}: duplicate block {rec['index']}")
+                doc.blocks[rec["index"]] = BlockLabel(**rec)
+            elif kind == "sentence":
+                _keys(rec, _SENT_KEYS, where)
+                key = (rec["start"], rec["end"])
+                if key in doc.sentences:
+                    raise AnnotationError(f"{where}: duplicate sentence {key}")
+                if not isinstance(rec["topics"], list):
+                    raise AnnotationError(f"{where}: 'topics' must be a list")
+                doc.sentences[key] = SentenceTopics(**rec)
+            else:
+                raise AnnotationError(f"{where}: unknown record type {kind!r}")
+    if doc is None:
+        raise AnnotationError(f"{p}: empty annotation file")
+    return doc
+
+
+def _keys(rec: dict[str, Any], want: set[str], where: str) -> None:
+    missing, extra = want - rec.keys(), rec.keys() - want
+    if missing or extra:
+        raise AnnotationError(
+            f"{where}: fields wrong (missing {sorted(missing)}, unknown {sorted(extra)})"
+        )
+
+
+def write_doc(doc: DocAnnotation, path: str | Path) -> None:
+    """Write atomically: the previous file stays intact until the new one is complete."""
+    from honbun.atomic import atomic_open
+
+    with atomic_open(path) as fh:
+        for rec in doc.records():
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+
+
+def iter_annotation_files(root: str | Path = ANNOTATION_DIR) -> list[Path]:
+    return sorted(Path(root).rglob("*.jsonl"))
+
+
+def load_page_for(doc: DocAnnotation, repo_root: Path = Path(".")) -> Page:
+    """Load the page a header points at (a file, or a member of the livedoor tarball)."""
+    from honbun.loaders import load_page
+    from honbun.loaders.livedoor import load_article
+
+    path = doc.path
+    if "#" in path:
+        archive, member = path.split("#", 1)
+        return load_article(repo_root / archive, member)
+    return load_page(repo_root / path, doc_id=doc.doc_id, fmt=doc.header["format"])
+
+
+def validate_doc(doc: DocAnnotation, page: Page, labels: LabelConfig) -> list[str]:
+    """Every problem found, each a one-line message naming the file (empty list: valid)."""
+    where = str(doc.file or doc.doc_id)
+    errors: list[str] = []
+    if doc.header["n_blocks"] != len(page.blocks):
+        errors.append(
+            f"{where}: segmentation changed: {len(page.blocks)} blocks now, "
+            f"{doc.header['n_blocks']} when annotated"
+        )
+    if doc.header.get("blocks_annotated") and len(doc.blocks) != len(page.blocks):
+        errors.append(f"{where}: {len(page.blocks) - len(doc.blocks)} blocks lack a label")
+    body_blocks = set()
+    for b in doc.blocks.values():
+        if not 0 <= b.index < len(page.blocks):
+            errors.append(f"{where}: block {b.index} does not exist")
+            continue
+        blk = page.blocks[b.index]
+        if (blk.start, blk.end, blk.key) != (b.start, b.end, b.hash):
+            errors.append(f"{where}: block {b.index} changed (offsets or text hash differ)")
+        if b.role not in labels.roles:
+            errors.append(f"{where}: block {b.index}: unknown role {b.role!r}")
+        elif labels.roles[b.role] != b.label:
+            errors.append(
+                f"{where}: block {b.index}: role {b.role!r} implies "
+                f"{labels.roles[b.role]!r}, not {b.label!r}"
+            )
+        if b.label == labels.positive:
+            body_blocks.add(b.index)
+    spans = {(s.start, s.end): s for s in page.sentences}
+    known = set(labels.topic_names)
+    for s in doc.sentences.values():
+        cur = spans.get((s.start, s.end))
+        if cur is None or cur.block != s.block:
+            errors.append(f"{where}: sentence {s.start}-{s.end} is not a sentence any more")
+        elif text_hash(cur.text) != s.hash:
+            errors.append(f"{where}: sentence {s.start}-{s.end} text changed")
+        unknown = set(s.topics) - known
+        if unknown:
+            errors.append(f"{where}: sentence {s.start}-{s.end}: unknown topics {sorted(unknown)}")
+        if doc.header.get("blocks_annotated") and s.block not in body_blocks and s.topics:
+            errors.append(f"{where}: sentence {s.start}-{s.end} has topics but is not body")
+    return errors

@@ -1,0 +1,249 @@
+"""``honbun data …``: create, export, import, validate and count annotations."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from itertools import combinations
+from pathlib import Path
+
+from honbun.annotate_io import (
+    export_blocks,
+    export_topics,
+    import_blocks,
+    import_topics,
+    mark_reviewed,
+    new_header,
+)
+from honbun.annotations import (
+    ANNOTATION_DIR,
+    AnnotationError,
+    DocAnnotation,
+    iter_annotation_files,
+    load_page_for,
+    read_doc,
+    sha256_file,
+    validate_doc,
+    write_doc,
+)
+from honbun.atomic import write_text
+from honbun.errors import PageError
+from honbun.labels import LabelConfig, load_labels
+from honbun.prelabel import prelabel, reference_text
+
+PAGES_ROOT = Path("data/raw/pages")
+
+
+def site_of(url: str | None, publisher: str) -> str:
+    """The grouping key for leave-one-site-out: the URL's host without ``www.``."""
+    if url:
+        from urllib.parse import urlparse
+
+        host = urlparse(url).hostname or ""
+        if host:
+            return host.removeprefix("www.")
+    return publisher
+
+
+def init_pages(manifest: Path, out_dir: Path) -> int:
+    """Create an annotation header (provenance, unreviewed) for each manifest page lacking one."""
+    made = 0
+    for line in manifest.read_text("utf-8").splitlines():
+        m = json.loads(line)
+        target = out_dir / "pages" / f"{m['id']}.jsonl"
+        if target.exists():
+            continue
+        path = manifest.parent / m["path"]
+        from honbun.loaders import load_page
+
+        page = load_page(path, doc_id=m["id"])
+        provenance = {
+            "origin": "shared/corpora/pages",
+            "repo": m["source_repo"],
+            "commit": m["source_commit"],
+            "source_path": m["source_path"],
+            "repo_licence": m["repo_licence"]["type"],
+            "content_rights": "publisher's; research evaluation only",
+            "publisher": m["publisher"],
+            "url": m["url"],
+            "kind": m["kind"],
+            "gold": (m["gold"] or {}).get("kind"),
+        }
+        prelabel_kind = "reference-alignment" if m["gold"] else "heuristic"
+        header = new_header(
+            page,
+            str(path),
+            m["sha256"],
+            site=site_of(m.get("url"), m["publisher"]),
+            provenance=provenance,
+            review={"status": "unreviewed", "prelabel": f"honbun.prelabel/{prelabel_kind}"},
+        )
+        write_doc(DocAnnotation(header), target)
+        made += 1
+    return made
+
+
+def init_files(paths: list[Path], out_dir: Path, provenance: dict[str, str], site: str) -> int:
+    """Create unreviewed annotation headers for loose page files (e.g. the seeds)."""
+    from honbun.loaders import load_page
+
+    made = 0
+    for path in paths:
+        target = out_dir / f"{path.stem}.jsonl"
+        if target.exists():
+            continue
+        page = load_page(path, doc_id=path.stem)
+        header = new_header(
+            page,
+            str(path),
+            sha256_file(path),
+            site=site,
+            provenance=provenance,
+            review={"status": "unreviewed", "prelabel": "honbun.prelabel/heuristic"},
+        )
+        write_doc(DocAnnotation(header), target)
+        made += 1
+    return made
+
+
+def _resolve(target: str) -> DocAnnotation:
+    p = Path(target)
+    if p.suffix == ".jsonl" and p.exists():
+        return read_doc(p)
+    hits = list(ANNOTATION_DIR.rglob(f"{target}.jsonl"))
+    if len(hits) == 1:
+        return read_doc(hits[0])
+    raise SystemExit(f"honbun: error: {target}: no annotation file or doc id")
+
+
+def _guesses(doc: DocAnnotation, page) -> list[tuple[str, str]]:
+    gold = None
+    prov = doc.header.get("provenance", {})
+    if prov.get("gold"):
+        manifest = {
+            json.loads(x)["id"]: json.loads(x)
+            for x in (PAGES_ROOT / "manifest.jsonl").read_text("utf-8").splitlines()
+        }
+        gold = manifest.get(doc.doc_id, {}).get("gold")
+    return prelabel(page, reference_text(gold, PAGES_ROOT))
+
+
+def cmd_export(target: str, what: str, output: str | None) -> int:
+    doc = _resolve(target)
+    page = load_page_for(doc)
+    if what == "blocks":
+        text = export_blocks(page, doc, _guesses(doc, page))
+    else:
+        from honbun.lexicon import Lexicon
+
+        lex = Lexicon.from_config(load_labels())
+        guesses = {(s.start, s.end): lex.labels(s.text) for s in page.sentences}
+        text = export_topics(page, doc, guesses)
+    text = f"# annotation: {doc.file}\n# what: {what}\n" + text
+    if output:
+        write_text(output, text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_import(tsv: Path, reviewer: str | None, notes: str) -> int:
+    head = [x for x in tsv.read_text("utf-8").splitlines()[:6] if x.startswith("# ")]
+    meta = dict(x[2:].split(": ", 1) for x in head if ": " in x)
+    if "annotation" not in meta or "what" not in meta:
+        print(f"honbun: error: {tsv}: no '# annotation:'/'# what:' header", file=sys.stderr)
+        return 1
+    doc = read_doc(meta["annotation"])
+    page = load_page_for(doc)
+    labels = load_labels()
+    run = import_blocks if meta["what"] == "blocks" else import_topics
+    errors = run(tsv, page, doc, labels)
+    for e in errors:
+        print(f"honbun: error: {e}", file=sys.stderr)
+    if errors:
+        print(f"honbun: nothing imported from {tsv} ({len(errors)} errors)", file=sys.stderr)
+        return 1
+    if reviewer:
+        mark_reviewed(doc, reviewer, notes)
+    problems = validate_doc(doc, page, labels)
+    if problems:
+        for e in problems:
+            print(f"honbun: error: {e}", file=sys.stderr)
+        return 1
+    assert doc.file is not None
+    write_doc(doc, doc.file)
+    print(f"imported {tsv} into {doc.file}", file=sys.stderr)
+    return 0
+
+
+def cmd_validate(paths: list[str], labels_path: str) -> int:
+    labels = load_labels(labels_path)
+    files = [Path(p) for p in paths] if paths else iter_annotation_files()
+    seen: dict[str, Path] = {}
+    n_err = 0
+    for f in files:
+        try:
+            doc = read_doc(f)
+            if doc.doc_id in seen:
+                raise AnnotationError(f"{f}: doc_id {doc.doc_id} also in {seen[doc.doc_id]}")
+            seen[doc.doc_id] = f
+            page = load_page_for(doc)
+            sha = doc.header.get("sha256")
+            if sha and "#" not in doc.path and sha256_file(doc.path) != sha:
+                raise AnnotationError(f"{f}: {doc.path} changed since it was annotated (sha256)")
+            errors = validate_doc(doc, page, labels)
+        except (AnnotationError, PageError, OSError, ValueError) as exc:
+            errors = [str(exc)]
+        for e in errors:
+            print(f"honbun: error: {e}", file=sys.stderr)
+        n_err += bool(errors)
+    print(f"{len(files)} annotation files, {n_err} with errors", file=sys.stderr)
+    return 1 if n_err else 0
+
+
+def stats(labels: LabelConfig, files: list[Path] | None = None) -> dict[str, object]:
+    """Counts per label, role, source and publisher, and topic co-occurrence."""
+    by_label: Counter[str] = Counter()
+    by_role: Counter[str] = Counter()
+    by_source: Counter[str] = Counter()
+    by_publisher: Counter[str] = Counter()
+    topics: Counter[str] = Counter()
+    pairs: Counter[str] = Counter()
+    docs = Counter()
+    n_sent = 0
+    for f in files or iter_annotation_files():
+        doc = read_doc(f)
+        prov = doc.header.get("provenance", {})
+        source = prov.get("repo") or prov.get("origin", "?")
+        docs["reviewed" if doc.reviewed else "unreviewed"] += 1
+        for b in doc.blocks.values():
+            by_label[b.label] += 1
+            by_role[b.role] += 1
+            by_source[f"{source}\t{b.label}"] += 1
+            by_publisher[f"{prov.get('publisher', '?')}\t{b.label}"] += 1
+        for s in doc.sentences.values():
+            n_sent += 1
+            topics.update(s.topics or ["(none)"])
+            pairs.update("+".join(p) for p in combinations(sorted(s.topics), 2))
+    return {
+        "documents": dict(docs),
+        "blocks_by_label": dict(by_label.most_common()),
+        "blocks_by_role": dict(by_role.most_common()),
+        "blocks_by_source": dict(sorted(by_source.items())),
+        "blocks_by_publisher": dict(sorted(by_publisher.items())),
+        "sentences": n_sent,
+        "sentences_by_topic": dict(topics.most_common()),
+        "topic_cooccurrence": dict(pairs.most_common()),
+    }
+
+
+def format_stats(st: dict[str, object]) -> str:
+    out = []
+    for key, val in st.items():
+        if isinstance(val, dict):
+            out.append(f"## {key}")
+            out += [f"  {k}\t{v}" for k, v in val.items()]
+        else:
+            out.append(f"## {key}: {val}")
+    return "\n".join(out) + "\n"
