@@ -30,19 +30,31 @@ def export_blocks(page: Page, doc: DocAnnotation | None, guesses: list[tuple[str
 
 def export_topics(
     page: Page, doc: DocAnnotation | None, guesses: dict[tuple[int, int], list[str]]
-) -> str:
-    """TSV of the sentences of body blocks (all sentences if blocks are not annotated)."""
+) -> list[str]:
+    """TSV rows for the sentences to annotate in one document.
+
+    Which sentences: those already recorded for the document when it is not block-annotated
+    (livedoor samples); else the sentences of its body blocks (all of them while blocks
+    are unlabelled). Existing topics win over the guesses.
+    """
     body = None
     if doc and doc.header.get("blocks_annotated"):
         body = {i for i, b in doc.blocks.items() if b.label == "body"}
-    lines = [f"# doc_id: {page.doc_id}", "# block\tstart\tend\ttopics\ttext"]
+    only = None
+    if doc and not doc.header.get("blocks_annotated") and doc.sentences:
+        only = set(doc.sentences)
+    lines = []
     for s in page.sentences:
-        if body is not None and s.block not in body:
-            continue
         key = (s.start, s.end)
-        topics = doc.sentences[key].topics if doc and key in doc.sentences else guesses.get(key, [])
-        lines.append(f"{s.block}\t{s.start}\t{s.end}\t{','.join(topics)}\t{s.text}")
-    return "\n".join(lines) + "\n"
+        if (body is not None and s.block not in body) or (only is not None and key not in only):
+            continue
+        reviewed = doc is not None and doc.reviewed and key in doc.sentences
+        topics = doc.sentences[key].topics if reviewed and doc else guesses.get(key, [])
+        lines.append(f"{page.doc_id}\t{s.block}\t{s.start}\t{s.end}\t{','.join(topics)}\t{s.text}")
+    return lines
+
+
+TOPIC_COLUMNS = "# doc_id\tblock\tstart\tend\ttopics\ttext"
 
 
 def _rows(path: Path, ncols: int) -> list[tuple[int, list[str]]]:
@@ -84,13 +96,27 @@ def import_blocks(path: Path, page: Page, doc: DocAnnotation, labels: LabelConfi
     return errors
 
 
-def import_topics(path: Path, page: Page, doc: DocAnnotation, labels: LabelConfig) -> list[str]:
-    """Apply a corrected topic TSV to ``doc`` (in place); return error messages."""
+def read_topic_rows(path: Path) -> dict[str, list[tuple[int, list[str]]]]:
+    """Rows of a topic TSV grouped by doc_id (line numbers kept for messages)."""
+    out: dict[str, list[tuple[int, list[str]]]] = {}
+    for n, cols in _rows(path, 6):
+        out.setdefault(cols[0], []).append((n, cols[1:]))
+    return out
+
+
+def import_topics(
+    path: Path,
+    rows: list[tuple[int, list[str]]],
+    page: Page,
+    doc: DocAnnotation,
+    labels: LabelConfig,
+) -> list[str]:
+    """Apply one document's rows of a topic TSV to ``doc`` (in place); return errors."""
     errors = []
     spans = {(s.start, s.end): s for s in page.sentences}
     known = set(labels.topic_names)
     updates: dict[tuple[int, int], SentenceTopics] = {}
-    for n, (blk, start, end, topics, text) in _rows(path, 5):
+    for n, (blk, start, end, topics, text) in rows:
         where = f"{path}:{n}"
         try:
             key = (int(start), int(end))

@@ -14,8 +14,12 @@ def _data(args: argparse.Namespace) -> int:
         made = dt.init_pages(Path(args.manifest), Path(args.out))
         print(f"created {made} annotation headers")
         return 0
+    if args.data_command == "sample-livedoor":
+        n = dt.sample_livedoor(Path(args.archive), Path(args.out), args.n, args.seed)
+        print(f"sampled {n} livedoor sentences into {args.out}")
+        return 0
     if args.data_command == "export":
-        return dt.cmd_export(args.target, args.what, args.output)
+        return dt.cmd_export(args.targets, args.what, args.output)
     if args.data_command == "import":
         return dt.cmd_import(Path(args.tsv), args.reviewer, args.notes)
     if args.data_command == "validate":
@@ -37,11 +41,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--manifest", default="data/raw/pages/manifest.jsonl")
     p.add_argument("--out", default="data/annotations")
     p = dsub.add_parser(
+        "sample-livedoor", help="pick keyword sentences from the livedoor corpus to annotate"
+    )
+    p.add_argument("--archive", default="data/raw/livedoor/ldcc-20140209.tar.gz")
+    p.add_argument("--out", default="data/annotations/livedoor")
+    p.add_argument("-n", type=int, default=520)
+    p.add_argument("--seed", type=int, default=13)
+    p = dsub.add_parser(
         "export",
         help="write a page's blocks or sentences as an editable TSV, pre-filled with "
         "gold labels where they exist, else the model's or heuristic predictions",
     )
-    p.add_argument("target", help="annotation file or doc id")
+    p.add_argument("targets", nargs="+", help="annotation files or doc ids")
     p.add_argument("--what", choices=["blocks", "topics"], default="blocks")
     p.add_argument("-o", "--output")
     p = dsub.add_parser("import", help="read a corrected TSV back into its annotation file")

@@ -9,17 +9,20 @@ from itertools import combinations
 from pathlib import Path
 
 from honbun.annotate_io import (
+    TOPIC_COLUMNS,
     export_blocks,
     export_topics,
     import_blocks,
     import_topics,
     mark_reviewed,
     new_header,
+    read_topic_rows,
 )
 from honbun.annotations import (
     ANNOTATION_DIR,
     AnnotationError,
     DocAnnotation,
+    SentenceTopics,
     iter_annotation_files,
     load_page_for,
     read_doc,
@@ -129,18 +132,26 @@ def _guesses(doc: DocAnnotation, page) -> list[tuple[str, str]]:
     return prelabel(page, reference_text(gold, PAGES_ROOT))
 
 
-def cmd_export(target: str, what: str, output: str | None) -> int:
-    doc = _resolve(target)
-    page = load_page_for(doc)
+def cmd_export(targets: list[str], what: str, output: str | None) -> int:
+    """Blocks: one document per file. Topics: any number of documents in one file."""
     if what == "blocks":
-        text = export_blocks(page, doc, _guesses(doc, page))
+        if len(targets) != 1:
+            raise SystemExit("honbun: error: export --what blocks takes one document")
+        doc = _resolve(targets[0])
+        page = load_page_for(doc)
+        body = export_blocks(page, doc, _guesses(doc, page))
+        text = f"# annotation: {doc.file}\n# what: blocks\n" + body
     else:
         from honbun.lexicon import Lexicon
 
         lex = Lexicon.from_config(load_labels())
-        guesses = {(s.start, s.end): lex.labels(s.text) for s in page.sentences}
-        text = export_topics(page, doc, guesses)
-    text = f"# annotation: {doc.file}\n# what: {what}\n" + text
+        lines = ["# what: topics", TOPIC_COLUMNS]
+        for target in targets:
+            doc = _resolve(target)
+            page = load_page_for(doc)
+            guesses = {(s.start, s.end): lex.labels(s.text) for s in page.sentences}
+            lines += export_topics(page, doc, guesses)
+        text = "\n".join(lines) + "\n"
     if output:
         write_text(output, text)
     else:
@@ -148,32 +159,45 @@ def cmd_export(target: str, what: str, output: str | None) -> int:
     return 0
 
 
-def cmd_import(tsv: Path, reviewer: str | None, notes: str) -> int:
-    head = [x for x in tsv.read_text("utf-8").splitlines()[:6] if x.startswith("# ")]
-    meta = dict(x[2:].split(": ", 1) for x in head if ": " in x)
-    if "annotation" not in meta or "what" not in meta:
-        print(f"honbun: error: {tsv}: no '# annotation:'/'# what:' header", file=sys.stderr)
-        return 1
-    doc = read_doc(meta["annotation"])
-    page = load_page_for(doc)
-    labels = load_labels()
-    run = import_blocks if meta["what"] == "blocks" else import_topics
-    errors = run(tsv, page, doc, labels)
+def _report(errors: list[str], tsv: Path) -> int:
     for e in errors:
         print(f"honbun: error: {e}", file=sys.stderr)
     if errors:
         print(f"honbun: nothing imported from {tsv} ({len(errors)} errors)", file=sys.stderr)
+    return 1 if errors else 0
+
+
+def cmd_import(tsv: Path, reviewer: str | None, notes: str) -> int:
+    """Read a corrected TSV back; all-or-nothing: any error means no file is changed."""
+    head = [x for x in tsv.read_text("utf-8").splitlines()[:6] if x.startswith("# ")]
+    meta = dict(x[2:].split(": ", 1) for x in head if ": " in x)
+    labels = load_labels()
+    if meta.get("what") == "blocks" and "annotation" in meta:
+        doc = read_doc(meta["annotation"])
+        page = load_page_for(doc)
+        pending = [(doc, page, import_blocks(tsv, page, doc, labels))]
+    elif meta.get("what") == "topics":
+        pending = []
+        for doc_id, rows in read_topic_rows(tsv).items():
+            doc = _resolve(doc_id)
+            page = load_page_for(doc)
+            pending.append((doc, page, import_topics(tsv, rows, page, doc, labels)))
+    else:
+        print(
+            f"honbun: error: {tsv}: no '# what:' header from 'honbun data export'", file=sys.stderr
+        )
         return 1
-    if reviewer:
-        mark_reviewed(doc, reviewer, notes)
-    problems = validate_doc(doc, page, labels)
-    if problems:
-        for e in problems:
-            print(f"honbun: error: {e}", file=sys.stderr)
+    errors = [e for _, _, errs in pending for e in errs]
+    for doc, page, _ in pending:
+        if reviewer:
+            mark_reviewed(doc, reviewer, notes)
+        errors += validate_doc(doc, page, labels)
+    if _report(errors, tsv):
         return 1
-    assert doc.file is not None
-    write_doc(doc, doc.file)
-    print(f"imported {tsv} into {doc.file}", file=sys.stderr)
+    for doc, _, _ in pending:
+        assert doc.file is not None
+        write_doc(doc, doc.file)
+    print(f"imported {tsv}: {len(pending)} document(s)", file=sys.stderr)
     return 0
 
 
@@ -190,7 +214,7 @@ def cmd_validate(paths: list[str], labels_path: str) -> int:
             seen[doc.doc_id] = f
             page = load_page_for(doc)
             sha = doc.header.get("sha256")
-            if sha and "#" not in doc.path and sha256_file(doc.path) != sha:
+            if sha and sha256_file(doc.path.split("#", 1)[0]) != sha:
                 raise AnnotationError(f"{f}: {doc.path} changed since it was annotated (sha256)")
             errors = validate_doc(doc, page, labels)
         except (AnnotationError, PageError, OSError, ValueError) as exc:
@@ -247,3 +271,82 @@ def format_stats(st: dict[str, object]) -> str:
         else:
             out.append(f"## {key}: {val}")
     return "\n".join(out) + "\n"
+
+
+# The issue's keywords: every sentence of the corpus containing one is taken (there are
+# only about 400). Then related words that bring hard negatives (corporate 提携, sports
+# 合宿) and more security sentences fill the sample up to ``n``.
+LIVEDOOR_KEYWORDS = (
+    "北朝鮮", "制裁", "派遣", "派兵", "訓練", "演習", "同盟", "条約", "部隊", "自衛隊", "ロシア",
+)  # fmt: skip
+LIVEDOOR_EXTRA_KEYWORDS = (
+    "提携", "合宿", "軍事", "ミサイル", "米軍", "防衛", "兵士", "核", "戦争", "協力",
+)  # fmt: skip
+MAX_EXTRA_PER_ARTICLE = 2  # spread the filler over many articles
+MAX_SENTENCE_CHARS = 400  # longer "sentences" are lists or tables, not sentences
+
+
+def sample_livedoor(archive: Path, out_dir: Path, n: int, seed: int) -> int:
+    """Pick livedoor sentences for topic annotation: all keyword sentences, then filler.
+
+    Deterministic for a given archive, ``n`` and ``seed``. Writes one unreviewed
+    annotation file per article, holding references (offsets + hashes) to the chosen
+    sentences, never the text itself (the corpus is CC BY-ND).
+    """
+    import random
+
+    from honbun.loaders.livedoor import iter_livedoor
+    from honbun.page import text_hash
+
+    primary: list[tuple[str, int, int, int, str]] = []
+    extra: list[tuple[str, int, int, int, str]] = []
+    pages = {}
+    for page in iter_livedoor(archive):
+        for s in page.sentences:
+            if s.block == 0 or len(s.text) > MAX_SENTENCE_CHARS:
+                continue  # titles are not sentences of the body
+            row = (page.doc_id, s.block, s.start, s.end, s.text)
+            if any(k in s.text for k in LIVEDOOR_KEYWORDS):
+                primary.append(row)
+            elif any(k in s.text for k in LIVEDOOR_EXTRA_KEYWORDS):
+                extra.append(row)
+            else:
+                continue
+            pages[page.doc_id] = page
+    random.Random(seed).shuffle(extra)
+    chosen: dict[str, list[tuple[int, int, int, str]]] = {}
+    for doc_id, blk, start, end, text in primary:
+        chosen.setdefault(doc_id, []).append((blk, start, end, text))
+    taken = len(primary)
+    per_doc: dict[str, int] = {}
+    for doc_id, blk, start, end, text in extra:
+        if taken >= n:
+            break
+        if per_doc.get(doc_id, 0) < MAX_EXTRA_PER_ARTICLE:
+            per_doc[doc_id] = per_doc.get(doc_id, 0) + 1
+            chosen.setdefault(doc_id, []).append((blk, start, end, text))
+            taken += 1
+    sha = sha256_file(archive)
+    for doc_id, picks in chosen.items():
+        page = pages[doc_id]
+        member = page.source.split("#", 1)[1] if "#" in page.source else page.source
+        header = new_header(
+            page,
+            f"{archive}#{member}",
+            sha,
+            site=f"livedoor/{page.meta['category']}",
+            provenance={
+                "origin": "livedoor news corpus ldcc-20140209 (RONDHUIT), via shared/corpora",
+                "licence": "CC BY-ND 2.1 JP; credit per category LICENSE.txt",
+                "category": page.meta["category"],
+                "url": page.meta["url"],
+                "kind": "news",
+                "sample": f"sample_livedoor(n={n}, seed={seed})",
+            },
+            review={"status": "unreviewed", "prelabel": "honbun.lexicon"},
+        )
+        doc = DocAnnotation(header)
+        for blk, start, end, text in picks:
+            doc.sentences[(start, end)] = SentenceTopics(blk, start, end, text_hash(text), [])
+        write_doc(doc, out_dir / f"{doc_id}.jsonl")
+    return taken

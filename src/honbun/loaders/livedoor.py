@@ -55,7 +55,7 @@ def iter_livedoor(path: str | Path, categories: set[str] | None = None) -> Itera
             fh = tar.extractfile(member)
             assert fh is not None
             raw = fh.read().decode("utf-8")
-            yield parse_article(raw, m.group(1), m.group(2), f"{p}:{member.name}")
+            yield parse_article(raw, m.group(1), m.group(2), f"{p}#{member.name}")
 
 
 @lru_cache(maxsize=2)
