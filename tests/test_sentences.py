@@ -72,9 +72,10 @@ def test_spans_are_trimmed_offsets() -> None:
 
 
 def test_unbalanced_opener_in_long_block_still_splits() -> None:
-    body = "これは文です。" * 60  # 420 characters, far beyond MAX_BRACKET_CHARS
+    n = MAX_BRACKET_CHARS // 7 + 20
+    body = "これは文です。" * n  # longer than MAX_BRACKET_CHARS
     out = sents("彼は「" + body)
-    assert len(out) == 60
+    assert len(out) == n
     assert out[0] == "彼は「これは文です。"
     assert out[-1] == "これは文です。"
 
@@ -82,13 +83,15 @@ def test_unbalanced_opener_in_long_block_still_splits() -> None:
 def test_unclosed_opener_at_block_end_is_ignored() -> None:
     # Never closed in this block, so it cannot hide the terminators after it.
     assert sents("彼は「行く。来る。") == ["彼は「行く。", "来る。"]
+    # The later pair closes its own opener, not the stray one.
+    assert sents("彼は「行く。来る（注）。") == ["彼は「行く。", "来る（注）。"]
 
 
 def test_long_quote_is_unbalanced_but_short_one_is_not() -> None:
     short = "あ。" * ((MAX_BRACKET_CHARS - 10) // 2)
     assert sents("「" + short + "」と言った。") == ["「" + short + "」と言った。"]
     long = "あ。" * (MAX_BRACKET_CHARS // 2 + 10)
-    assert len(sents("「" + long + "」と言った。")) > 100
+    assert len(sents("「" + long + "」と言った。")) > MAX_BRACKET_CHARS // 2
 
 
 def test_stray_closer_at_depth_zero_is_ignored() -> None:

@@ -1,0 +1,216 @@
+"""Grouped cross-validation of the block model, with the baselines on the same folds.
+
+Folds never split a page: ``site`` is leave-one-site-out (every page of the held-out
+site is unseen, and so is its boilerplate), ``document`` is grouped K-fold by page.
+For every page the out-of-fold body probabilities give a block labelling and an article
+text; both are scored against gold (:mod:`honbun.metrics`), per page, per fold, per source.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from honbun.baselines import BLOCK_BASELINES, TEXT_BASELINES
+from honbun.boilerplate import BlockModel, ModelConfig, PreparedPage
+from honbun.dataset import LabelledPage
+from honbun.metrics import PRF, block_prf, char3, mean_std
+
+DOCUMENT_FOLDS = 10
+WORST_BLOCKS = 200  # rows in the error file
+
+
+@dataclass
+class SystemScores:
+    """One system's scores: per page char-3-gram, plus block labels where it has them."""
+
+    name: str
+    char3: dict[str, PRF] = field(default_factory=dict)  # doc_id -> PRF
+    blocks: dict[str, np.ndarray] = field(default_factory=dict)  # doc_id -> 0/1 predictions
+
+    def summary(self, gold: list[LabelledPage], folds: list[list[str]]) -> dict[str, float]:
+        ids = [g.page.doc_id for g in gold if g.page.doc_id in self.char3]
+        out: dict[str, float] = {"pages": float(len(ids))}
+        if not ids:
+            return out
+        f1s = [self.char3[i].f1 for i in ids]
+        out["char3_f1_macro"] = float(np.mean(f1s))
+        out["char3_precision_macro"] = float(np.mean([self.char3[i].precision for i in ids]))
+        out["char3_recall_macro"] = float(np.mean([self.char3[i].recall for i in ids]))
+        fold_means = [np.mean([self.char3[i].f1 for i in f if i in self.char3]) for f in folds]
+        out["char3_f1_fold_std"] = float(np.std([m for m in fold_means if not np.isnan(m)]))
+        if self.blocks:
+            by_id = {g.page.doc_id: g for g in gold}
+            yt = np.concatenate([by_id[i].y for i in ids if i in self.blocks])
+            yp = np.concatenate([self.blocks[i] for i in ids if i in self.blocks])
+            b = block_prf(yt, yp)
+            out.update(block_precision=b.precision, block_recall=b.recall, block_f1=b.f1)
+            per_fold = []
+            for f in folds:
+                fi = [i for i in f if i in self.blocks]
+                if fi:
+                    per_fold.append(
+                        block_prf(
+                            np.concatenate([by_id[i].y for i in fi]),
+                            np.concatenate([self.blocks[i] for i in fi]),
+                        ).f1
+                    )
+            out["block_f1_fold_mean"], out["block_f1_fold_std"] = mean_std(per_fold)
+        return out
+
+
+def body_text(page_blocks: list[str], labels: np.ndarray) -> str:
+    return "\n".join(t for t, y in zip(page_blocks, labels, strict=True) if y)
+
+
+def make_folds(gold: list[LabelledPage], scheme: str, seed: int) -> list[np.ndarray]:
+    """Test-index arrays; every page in exactly one test fold; pages never split."""
+    from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
+
+    idx = np.arange(len(gold))
+    if scheme == "site":
+        groups = np.array([g.site for g in gold])
+        splits = LeaveOneGroupOut().split(idx, groups=groups)
+    elif scheme == "document":
+        groups = np.array([g.page.doc_id for g in gold])
+        n = min(DOCUMENT_FOLDS, len(gold))
+        splits = GroupKFold(n_splits=n, shuffle=True, random_state=seed).split(idx, groups=groups)
+    else:
+        raise ValueError(f"unknown cv scheme {scheme!r} (site or document)")
+    return [te for _, te in splits]
+
+
+def _run_fold(
+    cfg: ModelConfig, prepared: list[PreparedPage], labels: list[np.ndarray], test: np.ndarray
+) -> list[np.ndarray]:
+    from threadpoolctl import threadpool_limits
+
+    test_set = set(test.tolist())
+    train = [i for i in range(len(prepared)) if i not in test_set]
+    with threadpool_limits(1):  # folds run in parallel processes; one thread each
+        model = BlockModel(cfg).fit([prepared[i] for i in train], [labels[i] for i in train])
+        return model.predict_proba([prepared[i] for i in test])
+
+
+def cross_validate(
+    cfg: ModelConfig,
+    gold: list[LabelledPage],
+    prepared: list[PreparedPage],
+    folds: list[np.ndarray],
+    jobs: int = 2,
+) -> list[np.ndarray]:
+    """Out-of-fold body probabilities, one array per page (in ``gold`` order)."""
+    from joblib import Parallel, delayed
+
+    labels = [g.y for g in gold]
+    results = Parallel(n_jobs=jobs)(delayed(_run_fold)(cfg, prepared, labels, te) for te in folds)
+    out: list[np.ndarray | None] = [None] * len(gold)
+    for te, probas in zip(folds, results, strict=True):
+        for i, p in zip(te, probas, strict=True):
+            out[i] = p
+    assert all(o is not None for o in out)
+    return [o for o in out if o is not None]
+
+
+def score_model(
+    name: str, gold: list[LabelledPage], proba: list[np.ndarray], threshold: float
+) -> SystemScores:
+    s = SystemScores(name)
+    for g, p in zip(gold, proba, strict=True):
+        pred = (p >= threshold).astype(int)
+        s.blocks[g.page.doc_id] = pred
+        s.char3[g.page.doc_id] = char3(
+            body_text([b.text for b in g.page.blocks], pred), g.gold_text()
+        )
+    return s
+
+
+def score_block_baselines(gold: list[LabelledPage]) -> list[SystemScores]:
+    out = []
+    for name, fn in BLOCK_BASELINES.items():
+        s = SystemScores(name)
+        for g in gold:
+            pred = fn(g.page)
+            s.blocks[g.page.doc_id] = pred
+            s.char3[g.page.doc_id] = char3(
+                body_text([b.text for b in g.page.blocks], pred), g.gold_text()
+            )
+        out.append(s)
+    return out
+
+
+def score_text_baselines(gold: list[LabelledPage], names: list[str]) -> list[SystemScores]:
+    """Run the text extractors on the HTML pages (decoded by honbun)."""
+    from honbun.decode import decode_bytes
+
+    out = []
+    htmls = {}
+    for g in gold:
+        if g.page.format == "html":
+            with open(g.doc.path, "rb") as fh:
+                htmls[g.page.doc_id] = decode_bytes(fh.read()).text
+    for name in names:
+        fn = TEXT_BASELINES[name]
+        s = SystemScores(name)
+        for g in gold:
+            if g.page.doc_id in htmls:
+                try:
+                    text = fn(htmls[g.page.doc_id]) or ""
+                except Exception:  # an extractor crash is that extractor's empty output
+                    text = ""
+                s.char3[g.page.doc_id] = char3(text, g.gold_text())
+        out.append(s)
+    return out
+
+
+def per_source(
+    systems: list[SystemScores], gold: list[LabelledPage]
+) -> dict[str, dict[str, float]]:
+    """Macro char-3-gram F1 per source repository, per system."""
+    by_source: dict[str, list[str]] = defaultdict(list)
+    for g in gold:
+        by_source[g.source].append(g.page.doc_id)
+    table: dict[str, dict[str, float]] = {}
+    for src, ids in sorted(by_source.items()):
+        table[src] = {"pages": float(len(ids))}
+        for s in systems:
+            vals = [s.char3[i].f1 for i in ids if i in s.char3]
+            if vals:
+                table[src][s.name] = float(np.mean(vals))
+    return table
+
+
+def worst_blocks(
+    gold: list[LabelledPage],
+    prepared: list[PreparedPage],
+    proba: list[np.ndarray],
+    feature_names: list[str],
+    n: int = WORST_BLOCKS,
+) -> list[dict[str, Any]]:
+    """The blocks the model got most wrong, with their features, for error analysis."""
+    rows = []
+    for g, pp, p in zip(gold, prepared, proba, strict=True):
+        err = np.abs(p - g.y)
+        for i in np.argsort(-err)[:20]:
+            if err[i] < 0.5:
+                break
+            feats = {
+                k: round(float(v), 3) for k, v in zip(feature_names, pp.dense[i], strict=False)
+            }
+            rows.append(
+                {
+                    "doc_id": g.page.doc_id,
+                    "site": g.site,
+                    "index": int(i),
+                    "gold": "body" if g.y[i] else "boilerplate",
+                    "role": g.roles[i],
+                    "p_body": round(float(p[i]), 4),
+                    "text": g.page.blocks[i].text[:160],
+                    "features": feats,
+                }
+            )
+    rows.sort(key=lambda r: -abs(r["p_body"] - (r["gold"] == "body")))
+    return rows[:n]
