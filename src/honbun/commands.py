@@ -33,8 +33,155 @@ def _data(args: argparse.Namespace) -> int:
     return 2
 
 
+def _train(args: argparse.Namespace) -> int:
+    from honbun.experiment import load_experiment
+    from honbun.train import run
+
+    exp = load_experiment(args.config)
+    summary = run(exp, Path(args.models), Path(args.runs), track=not args.no_track)
+    m = summary["metrics"]
+    print(f"model: {summary['model']}")
+    print(f"report: {summary['run_dir']}")
+    if "run_id" in summary:
+        print(
+            f"mlflow run: {summary['run_id']} (registered as {summary['registered_model']} "
+            f"v{summary['model_version']})"
+        )
+    for key in sorted(m):
+        if not key.startswith("bp.") or ".char3_f1_macro" in key or ".block_f1" in key:
+            print(f"  {key:55s} {m[key]:.4f}")
+    return 0
+
+
+def _score(args: argparse.Namespace) -> int:
+    import sys
+
+    from honbun.batch import score_stream
+    from honbun.errors import PageError
+    from honbun.loaders import expand_paths, load_page
+    from honbun.output import JsonlSink
+    from honbun.render import render
+    from honbun.scoring import load_model
+
+    try:
+        model = load_model(args.model, _labels(args.labels))
+    except Exception as exc:
+        print(f"honbun: error: {exc}", file=sys.stderr)
+        return 2
+
+    def items():
+        for path in expand_paths(args.paths):
+            if path == "-":
+                try:
+                    yield load_page("-")
+                except PageError as exc:
+                    yield str(exc)
+            else:
+                yield path
+
+    failed = 0
+    with JsonlSink(args.output) as sink:
+        try:
+            for res in score_stream(
+                model, items(), jobs=args.jobs, explain=args.explain, fail_fast=args.fail_fast
+            ):
+                if "error" in res:
+                    failed += 1
+                    print(f"honbun: error: {res['source']}: {res['error']}", file=sys.stderr)
+                if args.format == "jsonl":
+                    sink.write(res)
+                elif "error" not in res:
+                    sink.write_text(render(res, args.format))
+        except PageError as exc:
+            print(f"honbun: error: {exc} (--fail-fast: stopped)", file=sys.stderr)
+            return 1
+    if failed:
+        print(f"honbun: {failed} input(s) failed", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _labels(path: str | None):
+    if not path:
+        return None
+    from honbun.labels import load_labels
+
+    return load_labels(path)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from honbun.evaluate import evaluate_saved
+
+    report = evaluate_saved(Path(args.model), Path(args.annotations), args.labels)
+    print(json.dumps(report, ensure_ascii=False, indent=1))
+    return 0
+
+
+def _runs(args: argparse.Namespace) -> int:
+    from honbun import tracking
+
+    if args.run_ids:
+        if args.run_ids[0] != "compare" or len(args.run_ids) < 3:
+            print("usage: honbun runs [compare RUN RUN...]")
+            return 2
+        print(tracking.compare_runs(args.run_ids[1:]))
+        return 0
+    print(tracking.format_runs(tracking.list_runs(args.limit)))
+    return 0
+
+
+def _promote(args: argparse.Namespace) -> int:
+    from honbun import tracking
+
+    print(tracking.promote(args.run_id, force=args.force))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the remaining subcommands to the ``honbun`` parser."""
+    p = sub.add_parser(
+        "train",
+        help="train and evaluate the models of an experiment config; record an MLflow run",
+        description="Grouped cross-validation, then the final models on all data, saved to "
+        "models/<name>/, a report in runs/<name>/<time>/ and an MLflow run.",
+    )
+    p.add_argument("--config", default="training/configs/default.toml")
+    p.add_argument("--models", default="models", help="where models/<name>/ is written")
+    p.add_argument("--runs", default="runs", help="where run reports are written")
+    p.add_argument("--no-track", action="store_true", help="do not record an MLflow run")
+    p.set_defaults(handler=_train)
+
+    p = sub.add_parser(
+        "score",
+        help="score pages: blocks, clean article text, topics (JSON Lines)",
+        description="Score pages (files, directories, or - for stdin) with a trained model. "
+        "Results stream in input order; a page that fails gets an error record.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--model", default="models/default", help="model directory or MLflow URI")
+    p.add_argument("--format", choices=["jsonl", "text", "markdown"], default="jsonl")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes (order is kept)")
+    p.add_argument("-o", "--output", help="write here (atomically) instead of stdout")
+    p.add_argument("--explain", action="store_true", help="terms behind each topic label")
+    p.add_argument("--fail-fast", action="store_true", help="stop at the first failing page")
+    p.add_argument("--labels", help="refuse a model trained on another label config")
+    p.set_defaults(handler=_score)
+
+    p = sub.add_parser("evaluate", help="re-score a saved model on annotated data (no training)")
+    p.add_argument("--model", default="models/default")
+    p.add_argument("--annotations", default="data/annotations")
+    p.add_argument("--labels", default="data/labels.toml")
+    p.set_defaults(handler=_evaluate)
+
+    p = sub.add_parser("runs", help="list MLflow runs, or `runs compare RUN RUN...`")
+    p.add_argument("run_ids", nargs="*", metavar="compare RUN")
+    p.add_argument("--limit", type=int, default=20)
+    p.set_defaults(handler=_runs)
+
+    p = sub.add_parser("promote", help="set the registered model's champion alias to a run")
+    p.add_argument("run_id")
+    p.add_argument("--force", action="store_true", help="promote even if its metric is lower")
+    p.set_defaults(handler=_promote)
+
     d = sub.add_parser("data", help="annotation tools: init, export, import, validate, stats")
     dsub = d.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     p = dsub.add_parser("init", help="create annotation headers (with provenance) from a manifest")

@@ -112,6 +112,6 @@ def load_topic_gold(
                     st.start,
                     st.end,
                     f"{prev} {nxt}",
-                )  # fmt: skip
+                )
             )
     return out

@@ -24,7 +24,9 @@ class DomContext:
     ancestors (nearest first, split on ``-``/``_``/space, duplicates removed);
     ``link_ratio`` is the share of the block's characters that are inside ``<a>``
     (0.0-1.0); ``depth`` is the element's depth below ``<html>``; ``regions`` are the
-    members of :data:`REGIONS` among the ancestors (by tag or by ARIA role).
+    members of :data:`REGIONS` among the ancestors (by tag or by ARIA role); ``xpath`` is
+    the element's unique XPath, so blocks that share an ancestor (an article container)
+    can be grouped.
     """
 
     tag: str
@@ -33,6 +35,12 @@ class DomContext:
     link_ratio: float
     depth: int
     regions: frozenset[str]
+    xpath: str = ""
+
+    def ancestors(self) -> list[str]:
+        """XPaths of the element and its ancestors, innermost first."""
+        parts = self.xpath.split("/")
+        return ["/".join(parts[:i]) for i in range(len(parts), 1, -1)]
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -42,6 +50,7 @@ class DomContext:
             "link_ratio": round(self.link_ratio, 4),
             "depth": self.depth,
             "regions": sorted(self.regions),
+            "xpath": self.xpath,
         }
 
 

@@ -254,4 +254,5 @@ def _context(owner: lxml.html.HtmlElement, link_ratio: float) -> DomContext:
         link_ratio=link_ratio,
         depth=len(tags) - 1,
         regions=frozenset(regions),
+        xpath=owner.getroottree().getpath(owner),
     )

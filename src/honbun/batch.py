@@ -1,0 +1,101 @@
+"""Scoring many pages: in order, in parallel worker processes, with bounded memory.
+
+Each worker process loads the model once (its initializer) and builds its own fugashi
+Tagger on first use (Taggers do not pickle). At most ``IN_FLIGHT_PER_JOB × jobs`` pages
+are queued at any time, so memory does not grow with the number of inputs, and results
+come back in input order. A page that fails or exceeds ``PAGE_TIMEOUT_S`` becomes an
+error record; ``fail_fast`` raises instead.
+"""
+
+from __future__ import annotations
+
+import collections
+import signal
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from honbun.errors import PageError
+from honbun.page import Page
+
+IN_FLIGHT_PER_JOB = 8
+PAGE_TIMEOUT_S = 60  # a pathological page (deep or huge markup) must not stall a batch
+
+_WORKER_MODEL: Any = None  # set once per worker process by _init_worker
+
+
+class PageTimeout(Exception):
+    pass
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise PageTimeout(f"timed out after {PAGE_TIMEOUT_S} s")
+
+
+def _score_one(model: Any, item: Page | str | Path, explain: bool) -> dict[str, Any]:
+    from honbun.scoring import error_result
+
+    source = item.source if isinstance(item, Page) else str(item)
+    use_alarm = threading.current_thread() is threading.main_thread()
+    if use_alarm:
+        old = signal.signal(signal.SIGALRM, _on_alarm)
+        signal.alarm(PAGE_TIMEOUT_S)
+    try:
+        return model.score(item, explain=explain)
+    except PageError as exc:
+        return error_result(exc)
+    except (PageTimeout, Exception) as exc:  # one bad page never stops the batch
+        return error_result(PageError(source, f"{type(exc).__name__}: {exc}"))
+    finally:
+        if use_alarm:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, old)
+
+
+def _init_worker(bundle: Any) -> None:
+    global _WORKER_MODEL
+    from honbun.scoring import Model
+
+    _WORKER_MODEL = Model(bundle)
+
+
+def _work(args: tuple[Page | str, bool]) -> dict[str, Any]:
+    item, explain = args
+    return _score_one(_WORKER_MODEL, item, explain)
+
+
+def score_stream(
+    model: Any,
+    items: Iterable[Page | str | Path],
+    jobs: int = 1,
+    explain: bool = False,
+    fail_fast: bool = False,
+) -> Iterator[dict[str, Any]]:
+    """Yield one result per item, in input order."""
+    if jobs <= 1:
+        for item in items:
+            res = _score_one(model, item, explain)
+            if fail_fast and "error" in res:
+                raise PageError(res["source"], res["error"])
+            yield res
+        return
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    with ctx.Pool(jobs, initializer=_init_worker, initargs=(model.bundle,)) as pool:
+        pending: collections.deque[Any] = collections.deque()
+        limit = IN_FLIGHT_PER_JOB * jobs
+        for item in items:
+            arg = item if isinstance(item, Page) else str(item)
+            pending.append(pool.apply_async(_work, ((arg, explain),)))
+            if len(pending) >= limit:
+                res = pending.popleft().get()
+                if fail_fast and "error" in res:
+                    raise PageError(res["source"], res["error"])
+                yield res
+        while pending:
+            res = pending.popleft().get()
+            if fail_fast and "error" in res:
+                raise PageError(res["source"], res["error"])
+            yield res

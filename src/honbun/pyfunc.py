@@ -1,0 +1,40 @@
+"""The MLflow pyfunc wrapper: pages in, the same JSON as ``honbun score`` out.
+
+Input: a DataFrame with columns ``doc_id``, ``format`` (``html``/``text``, or empty to
+sniff) and ``content`` (the page's text). Output: one result dict per row (error records
+for pages that fail), so ``mlflow models serve`` answers ``{"predictions": [...]}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mlflow.pyfunc
+
+
+class HonbunPyfunc(mlflow.pyfunc.PythonModel):
+    def load_context(self, context: Any) -> None:
+        from honbun.bundle import load_bundle
+        from honbun.scoring import Model
+
+        self.model = Model(load_bundle(context.artifacts["bundle"]))
+
+    def predict(
+        self, context: Any, model_input: Any, params: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        from honbun.errors import PageError
+        from honbun.loaders import page_from_bytes
+        from honbun.scoring import error_result
+
+        out = []
+        for row in model_input.to_dict(orient="records"):
+            doc_id = str(row.get("doc_id") or "page")
+            fmt = (row.get("format") or None) or None
+            try:
+                page = page_from_bytes(
+                    str(row.get("content", "")).encode("utf-8"), doc_id, doc_id, fmt
+                )
+                out.append(self.model.score(page))
+            except PageError as exc:
+                out.append(error_result(exc))
+        return out

@@ -1,0 +1,66 @@
+"""Which role a block plays (title, paragraph, caption, ranking, …), given its label.
+
+A multinomial logistic regression over the block's scaled dense features and its body
+probability; the role is then chosen among the roles that the predicted label allows,
+so label and role never disagree.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from honbun.boilerplate import PreparedPage
+
+
+class RoleModel:
+    """``fit(pages, roles, p_body)`` / ``predict(pages, p_body, labels)``; one array per page."""
+
+    def __init__(self, role_labels: dict[str, str], seed: int = 13) -> None:
+        self.role_labels = role_labels  # role -> the block label it implies
+        self.seed = seed
+
+    @staticmethod
+    def _X(pages: list[PreparedPage], p_body: list[np.ndarray]) -> np.ndarray:
+        dense = np.nan_to_num(np.vstack([p.dense for p in pages]))
+        return np.hstack([dense, np.concatenate(p_body)[:, None]])
+
+    def fit(
+        self, pages: list[PreparedPage], roles: list[list[str]], p_body: list[np.ndarray]
+    ) -> RoleModel:
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        y = np.array([r for rs in roles for r in rs])
+        self.model_ = make_pipeline(
+            StandardScaler(), LogisticRegression(max_iter=500, C=1.0, random_state=self.seed)
+        ).fit(self._X(pages, p_body), y)
+        return self
+
+    def predict(
+        self,
+        pages: list[PreparedPage],
+        p_body: list[np.ndarray],
+        labels: list[np.ndarray],
+        positive: str,
+        negative: str,
+    ) -> list[list[str]]:
+        if not pages:
+            return []
+        proba = self.model_.predict_proba(self._X(pages, p_body))
+        classes = list(self.model_.classes_)
+        body_mask = np.array([self.role_labels.get(c) == positive for c in classes])
+        out, pos = [], 0
+        for p, lab in zip(pages, labels, strict=True):
+            rows = proba[pos : pos + p.n]
+            pos += p.n
+            page_roles = []
+            for row, y in zip(rows, lab, strict=True):
+                allowed = body_mask if y else ~body_mask
+                if not allowed.any():
+                    page_roles.append("paragraph" if y else "other")
+                    continue
+                masked = np.where(allowed, row, -1.0)
+                page_roles.append(classes[int(masked.argmax())])
+            out.append(page_roles)
+        return out

@@ -1,0 +1,266 @@
+"""The topic tagger: multi-label, one-vs-rest linear models over sentence text.
+
+Pipeline, top to bottom:
+
+1. :func:`analyse` — fugashi tokens of a text → content-word lemmas (tokens whose POS is
+   in ``stop_pos`` are dropped; configurable).
+2. :class:`TextFeaturizer` — TF-IDF of lemma uni/bigrams + TF-IDF of character n-grams
+   (NFKC) + optionally the lemmas of the neighbouring sentences (prefixed ``ctx:``).
+3. :class:`TopicTagger` — per label, logistic regression or a linear SVM calibrated to
+   probabilities (sigmoid, 3 folds), class-weighted for rare labels; a decision threshold
+   per label tuned to maximise F1 on out-of-fold probabilities (scikit-learn's threshold
+   tuners are binary-only, so it is done label by label).
+4. :func:`rollup` — block and document scores are the maximum of their sentences'
+   probabilities: one clear sentence is enough to say a paragraph is about a topic, and
+   unlike noisy-or the score does not creep up with the number of weak sentences.
+
+Shapes: ``fit(items, Y)`` with ``Y`` of shape ``(n_items, n_labels)`` in {0, 1};
+``predict_proba(items)`` returns ``(n_items, n_labels)`` floats in [0, 1].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from honbun.normalize import nfkc
+from honbun.tokens import tokenize
+
+DEFAULT_STOP_POS = ("助詞", "助動詞", "補助記号", "記号", "空白")
+THRESHOLD_GRID = np.round(np.arange(0.05, 0.96, 0.01), 2)
+INNER_FOLDS = 3
+
+
+@dataclass
+class TopicConfig:
+    """Settings of the topic model; built from the ``[topics]`` config table."""
+
+    model: str = "logreg"  # "logreg" | "svm"
+    C: float = 4.0
+    word_ngrams: tuple[int, int] = (1, 2)
+    char_ngrams: tuple[int, int] = (2, 4)
+    context: bool = True
+    stop_pos: tuple[str, ...] = DEFAULT_STOP_POS
+    min_df: int = 1
+    max_features: int = 200_000
+    class_weight: str | None = "balanced"
+    tune_thresholds: bool = True
+    seed: int = 13
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], seed: int = 13) -> TopicConfig:
+        d = dict(d)
+        bad = set(d) - set(cls.__dataclass_fields__)
+        if bad:
+            raise ValueError(f"[topics] unknown settings: {sorted(bad)}")
+        for key in ("word_ngrams", "char_ngrams", "stop_pos"):
+            if key in d:
+                d[key] = tuple(d[key])
+        if d.get("model", "logreg") not in ("logreg", "svm"):
+            raise ValueError(f"[topics] model must be logreg or svm: {d['model']}")
+        d.setdefault("seed", seed)
+        return cls(**d)
+
+
+@dataclass
+class TextItem:
+    """A unit to classify: its text and (optionally) the text around it."""
+
+    text: str
+    context: str = ""
+    lemmas: str = field(default="", repr=False)
+    context_lemmas: str = field(default="", repr=False)
+
+
+def analyse(text: str, stop_pos: tuple[str, ...]) -> str:
+    """Space-joined lemmas of the content words of ``text``."""
+    return " ".join(
+        nfkc(t.lemma) for t in tokenize(text) if t.pos1 not in stop_pos and t.surface.strip()
+    )
+
+
+def prepare_items(items: list[TextItem], cfg: TopicConfig) -> list[TextItem]:
+    """Fill in the lemma strings (tokenisation happens here, once per item)."""
+    for it in items:
+        if not it.lemmas:
+            it.lemmas = analyse(it.text, cfg.stop_pos)
+        if cfg.context and it.context and not it.context_lemmas:
+            it.context_lemmas = " ".join(
+                "ctx:" + w for w in analyse(it.context, cfg.stop_pos).split()
+            )
+    return items
+
+
+class TextFeaturizer:
+    """TF-IDF of lemma n-grams, character n-grams and context lemmas, stacked."""
+
+    def __init__(self, cfg: TopicConfig) -> None:
+        self.cfg = cfg
+
+    def fit(self, items: list[TextItem]) -> TextFeaturizer:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        cfg = self.cfg
+        self.word_ = TfidfVectorizer(
+            tokenizer=str.split, token_pattern=None, lowercase=False, ngram_range=cfg.word_ngrams,
+            min_df=cfg.min_df, max_features=cfg.max_features, sublinear_tf=True,
+        )  # fmt: skip
+        self.char_ = TfidfVectorizer(
+            analyzer="char", ngram_range=cfg.char_ngrams, min_df=max(cfg.min_df, 2),
+            max_features=cfg.max_features, sublinear_tf=True, preprocessor=nfkc,
+        )  # fmt: skip
+        self.ctx_ = None
+        self.word_.fit([it.lemmas for it in items])
+        self.char_.fit([it.text for it in items])
+        if cfg.context:
+            self.ctx_ = TfidfVectorizer(
+                tokenizer=str.split, token_pattern=None, lowercase=False, sublinear_tf=True
+            )
+            self.ctx_.fit([it.context_lemmas or "ctx:" for it in items])
+        return self
+
+    def transform(self, items: list[TextItem]) -> sp.csr_matrix:
+        parts = [self.word_.transform([it.lemmas for it in items])]
+        parts.append(self.char_.transform([it.text for it in items]))
+        if self.ctx_ is not None:
+            # Context counts half: it helps with "同国" or "同軍" but must not dominate.
+            parts.append(0.5 * self.ctx_.transform([it.context_lemmas or "ctx:" for it in items]))
+        return sp.hstack(parts).tocsr()
+
+    def feature_names(self) -> list[str]:
+        names = [f"w:{x}" for x in self.word_.get_feature_names_out()]
+        names += [f"c:{x}" for x in self.char_.get_feature_names_out()]
+        if self.ctx_ is not None:
+            names += list(self.ctx_.get_feature_names_out())
+        return names
+
+
+def _linear(cfg: TopicConfig) -> Any:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
+
+    if cfg.model == "svm":
+        svm = LinearSVC(C=cfg.C / 8, class_weight=cfg.class_weight, random_state=cfg.seed)
+        return CalibratedClassifierCV(svm, method="sigmoid", cv=3)
+    return LogisticRegression(C=cfg.C, class_weight=cfg.class_weight, solver="liblinear")
+
+
+def best_threshold(y: np.ndarray, p: np.ndarray) -> float:
+    """The threshold on ``p`` that maximises F1 for ``y`` (0.5 if ``y`` has no positive)."""
+    if y.sum() == 0:
+        return 0.5
+    best_t, best_f = 0.5, -1.0
+    for t in THRESHOLD_GRID:
+        pred = p >= t
+        tp = float(np.sum(pred & (y == 1)))
+        f = 2 * tp / (pred.sum() + y.sum()) if pred.sum() + y.sum() else 0.0
+        if f > best_f + 1e-12:
+            best_t, best_f = float(t), f
+    return best_t
+
+
+class TopicTagger:
+    """One-vs-rest topic tagger with per-label thresholds (see the module docstring)."""
+
+    def __init__(self, cfg: TopicConfig, labels: tuple[str, ...]) -> None:
+        self.cfg = cfg
+        self.labels = labels
+
+    def _fit_models(self, X: sp.csr_matrix, Y: np.ndarray) -> list[Any]:
+        models: list[Any] = []
+        for k in range(Y.shape[1]):
+            y = Y[:, k]
+            if y.min() == y.max():
+                models.append(float(y[0]) if len(y) else 0.0)  # constant: no positives
+            else:
+                models.append(_linear(self.cfg).fit(X, y))
+        return models
+
+    @staticmethod
+    def _proba(models: list[Any], X: sp.csr_matrix) -> np.ndarray:
+        cols = [
+            np.full(X.shape[0], m) if isinstance(m, float) else m.predict_proba(X)[:, 1]
+            for m in models
+        ]
+        return np.column_stack(cols) if cols else np.zeros((X.shape[0], 0))
+
+    def fit(
+        self, items: list[TextItem], Y: np.ndarray, groups: np.ndarray | None = None
+    ) -> TopicTagger:
+        """Fit; ``groups`` (e.g. document ids) keep inner folds honest for thresholds."""
+        prepare_items(items, self.cfg)
+        self.featurizer_ = TextFeaturizer(self.cfg).fit(items)
+        X = self.featurizer_.transform(items)
+        self.models_ = self._fit_models(X, Y)
+        self.thresholds_ = np.full(len(self.labels), 0.5)
+        if self.cfg.tune_thresholds and len(items) >= 2 * INNER_FOLDS:
+            oof = self._oof(items, Y, groups)
+            self.thresholds_ = np.array(
+                [best_threshold(Y[:, k], oof[:, k]) for k in range(Y.shape[1])]
+            )
+        return self
+
+    def _oof(self, items: list[TextItem], Y: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+        from sklearn.model_selection import GroupKFold
+
+        g = groups if groups is not None else np.arange(len(items))
+        n = min(INNER_FOLDS, len(set(g.tolist())))
+        oof = np.zeros(Y.shape, dtype=float)
+        for tr, te in GroupKFold(n_splits=n).split(items, groups=g):
+            feat = TextFeaturizer(self.cfg).fit([items[i] for i in tr])
+            models = self._fit_models(feat.transform([items[i] for i in tr]), Y[tr])
+            oof[te] = self._proba(models, feat.transform([items[i] for i in te]))
+        return oof
+
+    def predict_proba(self, items: list[TextItem]) -> np.ndarray:
+        prepare_items(items, self.cfg)
+        return self._proba(self.models_, self.featurizer_.transform(items))
+
+    def predict(self, items: list[TextItem]) -> np.ndarray:
+        return (self.predict_proba(items) >= self.thresholds_).astype(int)
+
+    def explain(
+        self, items: list[TextItem], top: int = 5
+    ) -> list[dict[str, list[tuple[str, float]]]]:
+        """Per item and label: the terms with the largest coefficient × feature value."""
+        X = self.featurizer_.transform(prepare_items(items, self.cfg))
+        names = self.featurizer_.feature_names()
+        out = []
+        for r in range(X.shape[0]):
+            row = X.getrow(r)
+            per: dict[str, list[tuple[str, float]]] = {}
+            for k, label in enumerate(self.labels):
+                coef = _coefficients(self.models_[k])
+                if coef is None or row.nnz == 0:
+                    continue
+                contrib = row.data * coef[row.indices]
+                order = np.argsort(-contrib)[:top]
+                per[label] = [
+                    (names[row.indices[i]], round(float(contrib[i]), 4))
+                    for i in order
+                    if contrib[i] > 0
+                ]
+            out.append(per)
+        return out
+
+
+def _coefficients(model: Any) -> np.ndarray | None:
+    if isinstance(model, float):
+        return None
+    if hasattr(model, "coef_"):
+        return np.ravel(model.coef_)
+    # CalibratedClassifierCV: average the fitted SVMs' coefficients.
+    coefs = [np.ravel(c.estimator.coef_) for c in getattr(model, "calibrated_classifiers_", [])]
+    return np.mean(coefs, axis=0) if coefs else None
+
+
+def rollup(sentence_proba: np.ndarray, owners: list[int]) -> dict[int, np.ndarray]:
+    """Max of sentence probabilities per owner (block index or document), per label."""
+    out: dict[int, np.ndarray] = {}
+    for row, owner in zip(sentence_proba, owners, strict=True):
+        out[owner] = np.maximum(out[owner], row) if owner in out else row.copy()
+    return out
