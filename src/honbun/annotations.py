@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +77,19 @@ class AnnotationError(ValueError):
     """A problem in an annotation file; the message names file and line."""
 
 
+@lru_cache(maxsize=64)
+def _sha256_cached(path: str, mtime_ns: int, size: int) -> str:
+    return _sha256(path)
+
+
 def sha256_file(path: str | Path) -> str:
+    """sha256 of a file, cached per (path, mtime, size): validation hashes the same tarball
+    for every livedoor annotation."""
+    st = os.stat(path)
+    return _sha256_cached(str(path), st.st_mtime_ns, st.st_size)
+
+
+def _sha256(path: str | Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -130,12 +144,25 @@ def read_doc(path: str | Path) -> DocAnnotation:
     return doc
 
 
+_TYPES: dict[str, type | tuple[type, ...]] = {
+    "index": int, "block": int, "start": int, "end": int,
+    "hash": str, "label": str, "role": str, "topics": list,
+}  # fmt: skip
+
+
 def _keys(rec: dict[str, Any], want: set[str], where: str) -> None:
     missing, extra = want - rec.keys(), rec.keys() - want
     if missing or extra:
         raise AnnotationError(
             f"{where}: fields wrong (missing {sorted(missing)}, unknown {sorted(extra)})"
         )
+    for key in want:
+        expected = _TYPES[key]
+        value = rec[key]
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise AnnotationError(
+                f"{where}: '{key}' must be {getattr(expected, '__name__', expected)}"
+            )
 
 
 def write_doc(doc: DocAnnotation, path: str | Path) -> None:

@@ -22,6 +22,8 @@ def _data(args: argparse.Namespace) -> int:
         return dt.cmd_export(args.targets, args.what, args.output)
     if args.data_command == "import":
         return dt.cmd_import(Path(args.tsv), args.reviewer, args.notes)
+    if args.data_command == "migrate":
+        return dt.cmd_migrate(args.files)
     if args.data_command == "validate":
         return dt.cmd_validate(args.files, args.labels)
     if args.data_command == "stats":
@@ -209,6 +211,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = dsub.add_parser("validate", help="check annotation files against the current segmentation")
     p.add_argument("files", nargs="*")
     p.add_argument("--labels", default="data/labels.toml")
+    p = dsub.add_parser(
+        "migrate",
+        help="carry block labels over after a segmentation change (by text hash; splits and "
+        "merges inherit agreeing labels; the rest is flagged for review)",
+    )
+    p.add_argument("files", nargs="+")
     p = dsub.add_parser("stats", help="counts per label, role, source, publisher, topic")
     p.add_argument("--labels", default="data/labels.toml")
     p.add_argument("--json", action="store_true")

@@ -123,17 +123,14 @@ def decode_bytes(data: bytes) -> Decoded:
 
 
 def _detect(data: bytes, declared: str | None) -> Decoded:
-    best: Decoded | None = None
-    best_score = (-1, -1.0)
+    """The candidate with the fewest bad characters, then the most Japanese ones."""
+    candidates = []
     for codec in ("utf-8", *_CANDIDATES):
         text = data.decode(codec, "replace")
         bad = text.count("\ufffd")
         japanese = len(_JAPANESE.findall(text[:20_000]))
-        score = (-bad, japanese)
-        if score > best_score:
-            best, best_score = Decoded(text, codec, declared, bad), score
-    assert best is not None
-    return best
+        candidates.append(((-bad, japanese), Decoded(text, codec, declared, bad)))
+    return max(candidates, key=lambda c: c[0])[1]
 
 
 def _checked(d: Decoded) -> Decoded:

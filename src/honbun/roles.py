@@ -1,7 +1,7 @@
 """Which role a block plays (title, paragraph, caption, ranking, …), given its label.
 
-A multinomial logistic regression over the block's scaled dense features and its body
-probability; the role is then chosen among the roles that the predicted label allows,
+A linear log-loss classifier (one-vs-rest, trained by SGD: 17 roles on ~25k blocks in
+about a second) over the block's scaled dense features and its body probability; the role is then chosen among the roles that the predicted label allows,
 so label and role never disagree.
 """
 
@@ -27,13 +27,16 @@ class RoleModel:
     def fit(
         self, pages: list[PreparedPage], roles: list[list[str]], p_body: list[np.ndarray]
     ) -> RoleModel:
-        from sklearn.linear_model import LogisticRegression
+        from sklearn.linear_model import SGDClassifier
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
 
         y = np.array([r for rs in roles for r in rs])
         self.model_ = make_pipeline(
-            StandardScaler(), LogisticRegression(max_iter=500, C=1.0, random_state=self.seed)
+            StandardScaler(),
+            SGDClassifier(
+                loss="log_loss", alpha=1e-4, max_iter=30, tol=None, random_state=self.seed
+            ),
         ).fit(self._X(pages, p_body), y)
         return self
 

@@ -44,15 +44,14 @@ def tagger() -> Any:
 
 def dictionary_info() -> dict[str, str]:
     """Name and version of the dictionary in use, for run records and model cards."""
-    import fugashi
-    import unidic_lite
+    from importlib.metadata import version
 
     info = tagger().dictionary_info[0]
     return {
         "tokenizer": "fugashi",
-        "fugashi_version": fugashi.__version__ if hasattr(fugashi, "__version__") else "",
+        "fugashi_version": version("fugashi"),
         "dictionary": "unidic-lite",
-        "dictionary_version": getattr(unidic_lite, "__version__", "unknown"),
+        "dictionary_version": version("unidic-lite"),
         "dictionary_file": os.path.basename(info["filename"]),
         "dictionary_charset": info["charset"],
     }

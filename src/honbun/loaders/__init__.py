@@ -43,7 +43,8 @@ def is_binary(data: bytes) -> bool:
         return False
     if b"\x00" in head:
         return True
-    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    # ESC (0x1B) is excluded: ISO-2022-JP text is full of escape sequences.
+    controls = sum(1 for b in head if b < 9 or (13 < b < 32 and b != 0x1B))
     return controls > len(head) * 0.05
 
 
@@ -72,10 +73,14 @@ def page_from_bytes(
         info["encoding_declared"] = decoded.declared
     try:
         if fmt == "html":
-            return parse_html(decoded.text, doc_id, source, info)
-        return parse_text(decoded.text, doc_id, source, info)
+            page = parse_html(decoded.text, doc_id, source, info)
+        else:
+            page = parse_text(decoded.text, doc_id, source, info)
     except (MalformedHtml, LineTooLong) as exc:
         raise PageError(source, str(exc)) from exc
+    if not page.blocks:
+        raise PageError(source, "empty: no text in the page")
+    return page
 
 
 def load_page(path: str | Path, doc_id: str | None = None, fmt: str | None = None) -> Page:

@@ -120,7 +120,10 @@ def parse_html(text: str, doc_id: str, source: str, meta: dict[str, str] | None 
     text = _XML_DECL.sub("", text, count=1)
     if not text.strip():
         raise MalformedHtml("no HTML content")
-    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, recover=True)
+    # huge_tree: without it libxml2 silently drops everything nested deeper than 256.
+    parser = lxml.html.HTMLParser(
+        remove_comments=True, remove_pis=True, recover=True, huge_tree=True
+    )
     try:
         root = lxml.html.document_fromstring(text, parser=parser)
     except (lxml.etree.ParserError, ValueError) as exc:
@@ -204,11 +207,11 @@ class _Walker:
         for child in el:
             self.walk(child, depth + 1)
             self._add(child.tail)
-        self._in_link -= tag == "a"
-        self._in_pre -= tag == "pre"
-        if is_block:
+        if is_block:  # flush before leaving <pre>, so its lines stay separate blocks
             self.flush()
             self._block_stack.pop()
+        self._in_link -= tag == "a"
+        self._in_pre -= tag == "pre"
 
 
 def _hidden(el: lxml.html.HtmlElement) -> bool:

@@ -74,6 +74,8 @@ def _members(archive: str) -> dict[str, str]:
 def load_article(archive: str | Path, member: str) -> Page:
     """One article by member name (``text/<cat>/<cat>-<id>.txt``) from the tarball or folder."""
     p = Path(archive)
+    if not p.exists():
+        raise FileNotFoundError(f"{p}: livedoor corpus not found (download {HOME_URL})")
     m = _MEMBER.search(member)
     if not m:
         raise ValueError(f"{member}: not a livedoor article member name")

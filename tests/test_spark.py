@@ -1,0 +1,215 @@
+"""Tests for honbun.spark: Spark scoring gives exactly what ``honbun score`` gives.
+
+Skipped without PySpark or Java. Spark runs in local mode (two cores, no UI, loopback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from honbun import spark as hs
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ROOT / "data" / "raw" / "pages"
+HTML_PAGES = [  # (doc_id, file, format given to Spark; None = sniff)
+    ("koron-000001", "koron-java-extractarticle/000001.html", "html"),
+    ("htmldate-yomiuri", "htmldate-ja/yomiuri.co.jp-gaza.html", "html"),
+    ("nhk-k10014405081000", "nhk-easy-crawler/k10014405081000.html", None),
+    (
+        "aeb-85439e26",
+        "scrapinghub-aeb-ja/85439e26c41c75901820d01a13e8cea7836abb58635ea3986f71a163ab0311d3.html",
+        None,
+    ),
+]
+
+
+def _needs_spark() -> None:
+    pytest.importorskip("pyspark")
+    pytest.importorskip("pyarrow")
+    if shutil.which("java") is None:
+        pytest.skip("Spark needs Java: no java on PATH")
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
+    for name in ("default", "smoke"):
+        if (ROOT / "models" / name / "model.joblib").exists():
+            return str(ROOT / "models" / name)
+    from honbun.experiment import load_experiment
+    from honbun.train import run
+
+    tmp = tmp_path_factory.mktemp("model")
+    summary = run(
+        load_experiment(ROOT / "training/configs/smoke.toml"),
+        models_dir=tmp,
+        runs_dir=tmp / "runs",
+        track=False,
+    )
+    return summary["model"]
+
+
+@pytest.fixture(scope="session")
+def spark():
+    _needs_spark()
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("honbun-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.memory", "1g")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "2")  # several batches
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def page_files(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, str | None, Path]]:
+    """(doc_id, format, file): seeds, decoded HTML pages rewritten as UTF-8, an empty page."""
+    from honbun.decode import decode_bytes
+
+    d = tmp_path_factory.mktemp("pages")
+    rows: list[tuple[str, str | None, Path]] = []
+    for seed in sorted((ROOT / "seeds").glob("*.txt")):
+        f = d / seed.name
+        f.write_bytes(seed.read_bytes())
+        rows.append((seed.stem, "text", f))
+    for doc_id, rel, fmt in HTML_PAGES:
+        text = decode_bytes((PAGES / rel).read_bytes()).text
+        f = d / f"{doc_id}{'.html' if fmt else '.page'}"  # .page: `honbun score` sniffs too
+        f.write_text(text, encoding="utf-8")
+        rows.append((doc_id, fmt, f))
+    empty = d / "empty-page.txt"
+    empty.write_bytes(b"")
+    rows.append(("empty-page", "text", empty))
+    return rows
+
+
+def _cli_score(paths: list[Path], model_dir: str, out: Path) -> dict[str, str]:
+    from honbun.cli import main
+
+    main(["score", *map(str, paths), "--model", model_dir, "-o", str(out)])
+    lines = out.read_text(encoding="utf-8").splitlines()
+    return {json.loads(line)["doc_id"]: line for line in lines}
+
+
+def test_spark_equals_honbun_score(spark, model_dir, page_files, tmp_path):
+    rows = [
+        {"doc_id": i, "format": fmt, "content": f.read_text("utf-8"), "source": str(f)}
+        for i, fmt, f in page_files
+    ]
+    df = spark.createDataFrame(rows, "doc_id string, format string, content string, source string")
+    out = hs.score_dataframe(df, model_dir, partitions=2).collect()
+
+    assert [r.doc_id for r in out] == sorted(i for i, _, _ in page_files)
+    expected = _cli_score([f for _, _, f in page_files], model_dir, tmp_path / "cli.jsonl")
+    assert set(expected) == {r.doc_id for r in out}
+    for r in out:
+        assert json.loads(r.result) == json.loads(expected[r.doc_id]), r.doc_id
+        assert r.result == expected[r.doc_id]  # byte for byte: same serialisation too
+    bad = json.loads(next(r.result for r in out if r.doc_id == "empty-page"))
+    assert bad["error"] == "empty file" and bad["format"] == "unknown"
+    good = [json.loads(r.result) for r in out if r.doc_id != "empty-page"]
+    assert all("error" not in g and g["blocks"] for g in good)
+    assert {g["format"] for g in good} == {"text", "html"}
+
+
+def _inprocess(model, doc_id: str, content: str | None, fmt: str | None) -> str:
+    """What ``honbun score`` gives for this content (source = doc_id, as in Spark)."""
+    from honbun.errors import PageError
+    from honbun.loaders import page_from_bytes
+    from honbun.scoring import error_result
+
+    try:
+        page = page_from_bytes((content or "").encode("utf-8"), doc_id, doc_id, fmt)
+        res = model.score(page)
+    except PageError as exc:
+        res = error_result(exc)
+    return json.dumps(res, ensure_ascii=False, separators=(",", ":"))
+
+
+def test_score_spark_command_end_to_end(spark, model_dir, page_files, tmp_path, capsys):
+    import honbun
+
+    pages = [(i, fmt, f.read_text("utf-8")) for i, fmt, f in page_files]
+    pages.append(("null-content", None, None))
+    lines = [
+        json.dumps({"doc_id": i, "format": fmt, "content": c}, ensure_ascii=False)
+        for i, fmt, c in pages
+    ]
+    lines.insert(3, '{"doc_id": "broken", "content": ')  # a malformed record
+    src = tmp_path / "pages.jsonl"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    out = tmp_path / "out" / "scored.jsonl"
+    rc = hs.main([str(src), str(out), "--model", model_dir])
+    assert rc == 1  # like `honbun score`: some inputs failed
+    assert "3 input(s) failed" in capsys.readouterr().err
+    assert out.is_file()
+    assert [p.name for p in out.parent.iterdir()] == ["scored.jsonl"]  # no temp dir left
+
+    got = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
+    ids = [g["doc_id"] for g in got]
+    assert ids == sorted(ids) and len(got) == len(pages) + 1
+    by_id = {g["doc_id"]: g for g in got}
+    model = honbun.load_model(model_dir)
+    for doc_id, fmt, content in pages:
+        assert by_id[doc_id] == json.loads(_inprocess(model, doc_id, content, fmt)), doc_id
+    assert by_id["empty-page"]["error"] == by_id["null-content"]["error"] == "empty file"
+    assert by_id[""]["error"].startswith("malformed JSON Lines record")
+
+    # A directory OUTPUT gets part files (in doc_id order) and _SUCCESS; refuses to overwrite.
+    out_dir = tmp_path / "out-dir"
+    assert hs.main([str(src), str(out_dir), "--model", model_dir, "--partitions", "3"]) == 1
+    assert (out_dir / "_SUCCESS").exists()
+    parts = sorted(out_dir.glob("part-*"))
+    text = "".join(p.read_text("utf-8") for p in parts)
+    assert [json.loads(x) for x in text.splitlines()] == got
+    assert hs.main([str(src), str(out_dir), "--model", model_dir]) == 1
+    assert "already exists" in capsys.readouterr().err
+
+
+def test_failed_job_leaves_no_output(spark, tmp_path, capsys):
+    broken = tmp_path / "broken-model"
+    broken.mkdir()
+    (broken / "model.joblib").write_bytes(b"not a model")
+    src = tmp_path / "pages.jsonl"
+    src.write_text('{"doc_id": "a", "format": "text", "content": "本文です。"}\n', "utf-8")
+    out = tmp_path / "out" / "scored.jsonl"
+
+    assert hs.main([str(src), str(out), "--model", str(broken)]) == 1
+    assert "honbun: error:" in capsys.readouterr().err
+    assert not out.exists()
+    assert list(out.parent.iterdir()) == []  # the temp dir was removed too
+
+    assert hs.main([str(src), str(out), "--model", str(tmp_path / "nope")]) == 2
+    assert "no such model directory" in capsys.readouterr().err
+
+
+def test_register_adds_score_spark():
+    parser = argparse.ArgumentParser(prog="honbun")
+    hs.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["score-spark", "in.jsonl", "out", "--partitions", "4"])
+    assert args.handler is hs.run and args.partitions == 4 and args.model == "models/default"
+
+
+def test_without_pyspark_says_install_the_extra(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "pyspark", None)
+    assert hs.main(["in.jsonl", "out.jsonl"]) == 2
+    assert "pip install 'honbun[spark]'" in capsys.readouterr().err
