@@ -9,7 +9,6 @@ import pytest
 
 from conftest import PAGES, SEED_FILES, manifest_entries
 from honbun.decode import DecodeError, declared_charset, decode_bytes
-from honbun.errors import PageError
 from honbun.loaders import page_from_bytes
 
 # 髙 (IBM extension) and ① (NEC special character) exist in CP932 but not in plain Shift_JIS.

@@ -31,6 +31,7 @@ from honbun.tokens import Token
 
 LONG_BLOCK_CHARS = 40  # a "long" block for the core-run feature
 CORE_GAP_BLOCKS = 2  # short blocks allowed inside a run of long ones (captions, subheads)
+TITLE_COLUMNS = 4  # the last four layout features come from title_features
 NEIGHBOUR_WINDOW = 2  # blocks on each side for the relative-length feature
 TERMINALS = "。．！？!?」』）)"
 FUNCTION_POS = ("助詞", "助動詞")
@@ -130,7 +131,7 @@ def layout_features(page: Page) -> np.ndarray:
     n = len(page.blocks)
     lengths = np.array([len(b.text) for b in page.blocks], dtype=np.float64)
     total = max(1, len(page.text))
-    out = np.zeros((n, len(layout_names())), dtype=np.float64)
+    out = np.zeros((n, len(layout_names()) - TITLE_COLUMNS), dtype=np.float64)
     core_lo, core_hi = _core_run(lengths)
     for i, b in enumerate(page.blocks):
         lo, hi = max(0, i - NEIGHBOUR_WINDOW), min(n, i + NEIGHBOUR_WINDOW + 1)
@@ -154,6 +155,40 @@ def layout_features(page: Page) -> np.ndarray:
     return out
 
 
+def _bigrams(text: str) -> set[str]:
+    t = nfkc(text).replace(" ", "")
+    return {t[i : i + 2] for i in range(len(t) - 1)}
+
+
+def title_features(page: Page) -> np.ndarray:
+    """Similarity of each block to the page's ``<title>`` and position relative to the best match.
+
+    Columns: share of the block's character bigrams found in the title, share of the
+    title's bigrams found in the block, whether it is the best-matching block, and -1/0/+1
+    for before/at/after that block. NaN when the page has no title (text dumps).
+    """
+    n = len(page.blocks)
+    out = np.full((n, 4), np.nan)
+    title = _bigrams(page.meta.get("title", ""))
+    if not title or not n:
+        return out
+    best, best_f = -1, 0.0
+    for i, b in enumerate(page.blocks):
+        grams = _bigrams(b.text)
+        inter = len(grams & title)
+        cover = inter / len(grams) if grams else 0.0
+        recall = inter / len(title)
+        out[i, 0], out[i, 1] = cover, recall
+        f = 2 * cover * recall / (cover + recall) if cover + recall else 0.0
+        if f > best_f:
+            best, best_f = i, f
+    out[:, 2] = 0.0
+    if best >= 0:
+        out[best, 2] = 1.0
+        out[:, 3] = np.sign(np.arange(n) - best)
+    return out
+
+
 def layout_names() -> list[str]:
     return [
         "rel_index",
@@ -165,6 +200,10 @@ def layout_names() -> list[str]:
         "in_core",
         "before_core",
         "log_n_blocks",
+        "title_cover",
+        "title_recall",
+        "is_title_match",
+        "after_title_match",
     ]
 
 
@@ -274,6 +313,7 @@ def page_features(page: Page, tokens: list[list[Token]], cfg: FeatureConfig) -> 
         )
     if cfg.layout:
         cols.append(layout_features(page))
+        cols.append(title_features(page))
     base = np.hstack(cols) if cols else np.zeros((n, 0))
     parts = [base]
     if cfg.dom:

@@ -142,6 +142,55 @@ class Repetition:
         return np.log1p(np.array([max(0, c[k] - own) for k in p.keys], dtype=np.float32))
 
 
+CONTAINER_MIN_BLOCKS = 3  # an ancestor must hold this many blocks to count as a container
+
+
+def container_features(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
+    """Where each block sits relative to the likely article container, ``(n_blocks, 5)``.
+
+    From the stage-1 body probabilities ``proba`` and block lengths, every DOM ancestor
+    gets an expected body length ``S`` (sum of p × chars) and a purity ``S / chars``. The
+    best container maximises coverage × purity (coverage = S / page S). Columns: inside
+    the best container; its purity; purity of the block's nearest container (an ancestor
+    with >= CONTAINER_MIN_BLOCKS blocks); mean probability of its siblings (same parent);
+    best coverage × purity among the block's ancestors. NaN without a DOM.
+    """
+    blocks = p.page.blocks
+    n = len(blocks)
+    out = np.full((n, 5), np.nan)
+    if not n or blocks[0].dom is None:
+        return out
+    lengths = np.array([len(b.text) for b in blocks], dtype=float)
+    chains = [b.dom.ancestors() if b.dom else [] for b in blocks]
+    body: dict[str, float] = {}
+    total: dict[str, float] = {}
+    count: dict[str, int] = {}
+    for i, chain in enumerate(chains):
+        for a in chain:
+            body[a] = body.get(a, 0.0) + proba[i] * lengths[i]
+            total[a] = total.get(a, 0.0) + lengths[i]
+            count[a] = count.get(a, 0) + 1
+    page_body = max(1e-9, float(np.dot(proba, lengths)))
+    score = {a: (body[a] / page_body) * (body[a] / max(1.0, total[a])) for a in body}
+    best = max(score, key=lambda a: (score[a], -len(a)))
+    best_purity = body[best] / max(1.0, total[best])
+    for i, chain in enumerate(chains):
+        containers = [a for a in chain if count[a] >= CONTAINER_MIN_BLOCKS]
+        near = containers[0] if containers else None
+        parent = chain[1] if len(chain) > 1 else None
+        sib = np.nan
+        if parent is not None and count[parent] > 1:
+            sib = (body[parent] - proba[i] * lengths[i]) / max(1.0, total[parent] - lengths[i])
+        out[i] = [
+            float(best in chain),
+            best_purity,
+            body[near] / max(1.0, total[near]) if near else np.nan,
+            sib,
+            max(score[a] for a in chain) if chain else np.nan,
+        ]
+    return out
+
+
 class BlockModel:
     """Stage-1 / stacked classifier over PreparedPages (see the module docstring)."""
 
@@ -187,7 +236,7 @@ class BlockModel:
         return fitted
 
     def _hgb(self) -> Any:
-        from sklearn.ensemble import HistGradientBoostingClassifier
+        from honbun.hgb import NanSafeHGB as HistGradientBoostingClassifier
 
         cfg = self.cfg
         # No early stopping: it would hold out a random 10% of blocks (leaking pages
@@ -256,8 +305,7 @@ class BlockModel:
                 feats.append(mx.reshape(n, k))
             page_mean = np.repeat(block.mean(axis=0, keepdims=True), n, axis=0)
             rank = block.argsort(axis=0).argsort(axis=0) / max(1, n - 1)
-            length = p.dense[:, :1] if p.dense.shape[1] else np.zeros((n, 1))
-            feats += [page_mean, rank, length, p.dense[:, 1:2] if p.dense.shape[1] > 1 else length]
+            feats += [page_mean, rank, container_features(p, block[:, 0])]
             rows.append(np.hstack(feats))
         return np.vstack(rows)
 

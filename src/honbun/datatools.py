@@ -355,7 +355,7 @@ def sample_livedoor(archive: Path, out_dir: Path, n: int, seed: int) -> int:
 MIGRATE_LENGTH_TOLERANCE = 0.05  # a re-cut gap may differ by joining spaces, not by content
 
 
-def migrate(doc: DocAnnotation, page) -> tuple[int, list[int]]:  # noqa: ANN001
+def migrate(doc: DocAnnotation, page) -> tuple[int, list[int]]:
     """Carry block labels over to a new segmentation of the same page (in place).
 
     A new block whose text hash equals an old block's (in order) keeps that label. A run of

@@ -1,8 +1,9 @@
 """Which role a block plays (title, paragraph, caption, ranking, …), given its label.
 
 A linear log-loss classifier (one-vs-rest, trained by SGD: 17 roles on ~25k blocks in
-about a second) over the block's scaled dense features and its body probability; the role is then chosen among the roles that the predicted label allows,
-so label and role never disagree.
+about a second) over the block's scaled dense features and its body probability. The
+role is then chosen among the roles that the predicted label allows, so label and role
+never disagree.
 """
 
 from __future__ import annotations

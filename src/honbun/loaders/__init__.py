@@ -72,10 +72,8 @@ def page_from_bytes(
     if decoded.declared:
         info["encoding_declared"] = decoded.declared
     try:
-        if fmt == "html":
-            page = parse_html(decoded.text, doc_id, source, info)
-        else:
-            page = parse_text(decoded.text, doc_id, source, info)
+        parse = parse_html if fmt == "html" else parse_text
+        page = parse(decoded.text, doc_id, source, info)
     except (MalformedHtml, LineTooLong) as exc:
         raise PageError(source, str(exc)) from exc
     if not page.blocks:
