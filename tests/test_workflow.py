@@ -1,0 +1,342 @@
+"""The training workflow end to end on a tiny config: train, save, score, track, compare,
+promote, reproduce. One tracked training (plus a re-run and a variant) per session."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from honbun.experiment import load_experiment
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ROOT / "tests/fixtures/tiny.toml"
+SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("workflow")
+    old = os.environ.get("MLFLOW_TRACKING_URI")
+    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{base / 'mlruns.db'}"
+    yield {"base": base, "models": base / "models", "runs": base / "runs"}
+    if old is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = old
+
+
+def _variant(store: dict[str, Path], name: str, threshold: float) -> Path:
+    """A copy of the tiny config with another name and threshold (one setting differs)."""
+    text = TINY.read_text("utf-8").replace('name = "tiny"', f'name = "{name}"')
+    text = text.replace("threshold = 0.5", f"threshold = {threshold}")
+    path = store["base"] / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def trained(store: dict[str, Path]) -> dict:
+    from honbun.train import run
+
+    os.chdir(ROOT)  # configs and annotations are addressed from the project root
+    first = run(load_experiment(TINY), store["models"], store["runs"], track=True)
+    again = run(load_experiment(TINY), store["base"] / "models-again", store["runs"], track=True)
+    other = run(load_experiment(_variant(store, "tiny", 0.4)), store["base"] / "models-other",
+                store["runs"], track=True)  # fmt: skip
+    return {"first": first, "again": again, "other": other}
+
+
+@pytest.fixture(scope="session")
+def model(trained: dict):
+    import honbun
+
+    return honbun.load_model(trained["first"]["model"])
+
+
+def test_training_writes_model_card_report_and_metrics(trained: dict) -> None:
+    model_dir = Path(trained["first"]["model"])
+    for name in ("model.joblib", "card.json", "card.md", "config.toml"):
+        assert (model_dir / name).is_file(), name
+    assert not [p for p in model_dir.parent.iterdir() if p.name.startswith(".")]  # no temp dirs
+    card = json.loads((model_dir / "card.json").read_text())
+    assert card["labels"]["topics"] == ["deployment", "alliance", "sanctions", "training"]
+    assert card["versions"]["dictionary"] == "unidic-lite"
+    assert len(card["data"]["sha256"]) == 64
+    run_dir = Path(trained["first"]["run_dir"])
+    for name in ("config.toml", "metrics.json", "data_manifest.json", "boilerplate_comparison.md",
+                 "boilerplate_errors.jsonl", "boilerplate_pr.png", "topics_report.md",
+                 "topics_pr.png", "topics_learning_curve.png"):  # fmt: skip
+        assert (run_dir / name).is_file(), name
+    manifest = json.loads((run_dir / "data_manifest.json").read_text())
+    assert any(m["path"].startswith("seeds/") for m in manifest)
+    assert all(len(m["sha256"]) == 64 for m in manifest)
+    m = trained["first"]["metrics"]
+    for key in ("boilerplate_char3_f1", "boilerplate_block_f1", "topics.macro_f1",
+                "topics.lexicon_macro_f1", "bp.rule.char3_f1_macro"):  # fmt: skip
+        assert 0.0 <= m[key] <= 1.0, key
+    table = (run_dir / "boilerplate_comparison.md").read_text()
+    assert "honbun-stacked" in table and "all-body" in table and "rule" in table
+
+
+def test_same_config_and_data_give_identical_metrics_and_predictions(trained: dict) -> None:
+    import honbun
+
+    a, b = trained["first"], trained["again"]
+    assert a["metrics"] == b["metrics"]
+    assert a["data_sha256"] == b["data_sha256"]
+    ma, mb = honbun.load_model(a["model"]), honbun.load_model(b["model"])
+    for seed in SEEDS:
+        assert ma.score(seed) == mb.score(seed)
+
+
+def test_score_result_schema_and_clean_seed_articles(model) -> None:
+    import jsonschema
+
+    from honbun.scoring import RESULT_SCHEMA
+
+    res = model.score(SEEDS[0])
+    jsonschema.validate(res, RESULT_SCHEMA)
+    assert res["body_text"].splitlines()[0] == res["title"]
+    assert res["title"].startswith("北朝鮮派兵、NATOが確認")
+    body = res["body_text"]
+    for chrome in (
+        "人気ランキング",
+        "メールマガジン",
+        "ニューズウィーク日本版メンバーシップ登録",
+        "最新記事",
+    ):
+        assert chrome not in body
+    assert "ルッテ事務総長は28日" in body
+    for b in res["blocks"]:
+        assert res["body_text"].count(b["text"]) >= (1 if b["label"] == "body" else 0)
+        assert (b["role"] in ("title", "subheading", "lead", "paragraph")) == (b["label"] == "body")
+    # sentences are body-only and carry a probability for every topic
+    body_blocks = {b["index"] for b in res["blocks"] if b["label"] == "body"}
+    assert res["sentences"] and all(s["block"] in body_blocks for s in res["sentences"])
+    assert all(
+        set(s["topics"]) == {"deployment", "alliance", "sanctions", "training"}
+        for s in res["sentences"]
+    )
+    assert "deployment" in res["labels"]
+
+
+def test_explain_names_terms_behind_labels(model) -> None:
+    res = model.score(SEEDS[0], explain=True)
+    tagged = [s for s in res["sentences"] if s["labels"]]
+    assert tagged
+    for s in tagged:
+        assert set(s["explanation"]) == set(s["labels"])
+    assert any(terms for s in tagged for terms in s["explanation"].values())
+
+
+def test_score_many_in_parallel_keeps_order_and_equals_sequential(model, tmp_path: Path) -> None:
+    bad = tmp_path / "empty.txt"
+    bad.write_text("")
+    pages = [*SEEDS, str(bad), ROOT / "data/raw/pages/htmldate-ja/article.auone.jp-tax.html"]
+    seq = list(model.score_many(pages, jobs=1))
+    par = list(model.score_many(pages, jobs=2))
+    assert seq == par
+    assert [r["source"] for r in par] == [str(p) for p in pages]
+    assert "error" in par[2] and "empty" in par[2]["error"]
+
+
+def test_score_cli_streams_jsonl_text_markdown_and_errors(
+    trained: dict, tmp_path: Path, capsys
+) -> None:
+    from honbun.cli import main
+
+    model_dir = trained["first"]["model"]
+    out = tmp_path / "out.jsonl"
+    missing = tmp_path / "missing.html"
+    rc = main(
+        [
+            "score",
+            *map(str, SEEDS),
+            str(missing),
+            "--model",
+            model_dir,
+            "-o",
+            str(out),
+            "--jobs",
+            "2",
+        ]
+    )
+    assert rc == 1
+    err = capsys.readouterr().err
+    assert f"{missing}" in err and "1 input(s) failed" in err
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [r["source"] for r in rows] == [*map(str, SEEDS), str(missing)]
+    assert "error" in rows[-1]
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    for fmt, marker in (("text", "=== "), ("markdown", "# 北朝鮮派兵")):
+        assert main(["score", str(SEEDS[0]), "--model", model_dir, "--format", fmt]) == 0
+        assert marker in capsys.readouterr().out
+
+
+def test_bundle_refuses_other_labels_and_versions(trained: dict, tmp_path: Path) -> None:
+    from honbun.bundle import ModelLoadError, load_bundle
+    from honbun.labels import load_labels
+
+    src = Path(trained["first"]["model"])
+    labels = tmp_path / "labels.toml"
+    text = (ROOT / "data/labels.toml").read_text("utf-8")
+    labels.write_text(text + '\n[topics.cyber]\ndescription = "cyber attacks"\n', encoding="utf-8")
+    with pytest.raises(ModelLoadError, match="different label config"):
+        load_bundle(src, load_labels(labels))
+    copy = tmp_path / "old"
+    shutil.copytree(src, copy)
+    card = json.loads((copy / "card.json").read_text())
+    card["versions"]["scikit-learn"] = "0.24.2"
+    (copy / "card.json").write_text(json.dumps(card))
+    with pytest.raises(ModelLoadError, match=r"scikit-learn 0\.24\.2"):
+        load_bundle(copy)
+
+
+def test_interrupted_save_keeps_the_previous_model(
+    trained: dict, tmp_path: Path, monkeypatch
+) -> None:
+    import joblib
+
+    from honbun.bundle import load_bundle
+
+    root = tmp_path / "models"
+    shutil.copytree(Path(trained["first"]["model"]), root / "tiny")
+    bundle = load_bundle(root / "tiny")
+    before = (root / "tiny" / "model.joblib").read_bytes()
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(joblib, "dump", boom)
+    with pytest.raises(KeyboardInterrupt):
+        bundle.save(root, "name = 'tiny'\n")
+    assert (root / "tiny" / "model.joblib").read_bytes() == before
+    assert sorted(p.name for p in root.iterdir()) == ["tiny"]
+
+
+def test_mlflow_run_has_params_metrics_tags_artifacts_and_registered_model(trained: dict) -> None:
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient()
+    run = client.get_run(trained["first"]["run_id"])
+    assert run.data.params["boilerplate.model"] == "stacked"
+    assert run.data.params["seed"] == "13"
+    assert math.isclose(
+        run.data.metrics["boilerplate_char3_f1"],
+        trained["first"]["metrics"]["boilerplate_char3_f1"],
+    )
+    tags = run.data.tags
+    assert tags["config_name"] == "tiny" and len(tags["data_sha256"]) == 64
+    assert tags["git_dirty"] in ("true", "false") and tags["git_commit"]
+    assert tags["version.dictionary"] == "unidic-lite"
+    arts = {a.path for a in client.list_artifacts(run.info.run_id, "report")}
+    assert {"report/config.toml", "report/data_manifest.json", "report/metrics.json"} <= arts
+    versions = client.search_model_versions("name = 'honbun-tiny'")
+    assert {v.run_id for v in versions} >= {trained["first"]["run_id"], trained["again"]["run_id"]}
+    again = client.get_run(trained["again"]["run_id"])
+    assert again.data.tags["data_changed_since_last_run"] == "false"
+
+
+def test_runs_list_and_compare_show_the_setting_that_differs(trained: dict) -> None:
+    from honbun import tracking
+
+    ids = [r["run_id"] for r in tracking.list_runs(50)]
+    assert trained["first"]["run_id"] in ids and trained["other"]["run_id"] in ids
+    table = tracking.compare_runs([trained["first"]["run_id"], trained["other"]["run_id"]])
+    params = table.split("metrics:")[0]
+    assert "| boilerplate.threshold | 0.5 | 0.4 |" in params
+    assert "| seed |" not in params
+    assert ("boilerplate_char3_f1" in table and "(+" in table) or "(-" in table
+
+
+def test_promote_sets_champion_and_refuses_a_worse_run(trained: dict) -> None:
+    from mlflow.tracking import MlflowClient
+
+    from honbun import tracking
+
+    first, other = trained["first"], trained["other"]
+    m1, m2 = first["metrics"]["boilerplate_char3_f1"], other["metrics"]["boilerplate_char3_f1"]
+    better, worse = (first, other) if m1 >= m2 else (other, first)
+    assert "now @champion" in tracking.promote(better["run_id"])
+    client = MlflowClient()
+    assert client.get_model_version_by_alias("honbun-tiny", "champion").run_id == better["run_id"]
+    if m1 != m2:
+        with pytest.raises(SystemExit, match="refused"):
+            tracking.promote(worse["run_id"])
+    tracking.promote(worse["run_id"], force=True)
+    assert client.get_model_version_by_alias("honbun-tiny", "champion").run_id == worse["run_id"]
+    tracking.promote(better["run_id"], force=True)  # leave the better one as champion
+
+
+def test_model_loads_from_mlflow_uri(trained: dict) -> None:
+    import honbun
+
+    m = honbun.load_model(f"runs:/{trained['first']['run_id']}/model")
+    assert m.score(SEEDS[1])["title"].startswith("北朝鮮が訓練のため軍人をロシアに派遣")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_mlflow_serving_answers_invocations_with_the_scoring_json(trained: dict, model) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from honbun import tracking
+    from honbun.loaders import page_from_bytes
+
+    tracking.promote(trained["first"]["run_id"], force=True)
+    port = _free_port()
+    mlflow_bin = str(Path(sys.executable).parent / "mlflow")
+    cmd = [mlflow_bin, "models", "serve", "-m", "models:/honbun-tiny@champion",
+           "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)]  # fmt: skip
+    log = open(Path(trained["first"]["run_dir"]) / "serve.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/ping", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            assert proc.poll() is None, "mlflow models serve exited early"
+            assert time.monotonic() < deadline, "server did not come up in 120 s"
+            time.sleep(1)
+        content = SEEDS[0].read_text("utf-8")
+        body = {"dataframe_split": {"columns": ["doc_id", "format", "content"],
+                                    "data": [["seed0", "text", content], ["bad", "html", ""]]}}  # fmt: skip
+        req = urllib.request.Request(
+            f"{base}/invocations", data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )  # fmt: skip
+        with urllib.request.urlopen(req, timeout=60) as r:
+            answer = json.loads(r.read())
+        got = answer["predictions"]
+        want = model.score(page_from_bytes(content.encode(), "seed0", "seed0", "text"))
+        assert got[0] == json.loads(json.dumps(want))
+        assert "error" in got[1]
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
