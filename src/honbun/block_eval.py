@@ -21,6 +21,7 @@ from honbun.metrics import PRF, block_prf, char3, mean_std
 
 DOCUMENT_FOLDS = 10
 WORST_BLOCKS = 200  # rows in the error file
+CHUNKS_PER_JOB = 2  # fold batches per worker process (pages are pickled once per batch)
 
 
 @dataclass
@@ -86,13 +87,23 @@ def make_folds(gold: list[LabelledPage], scheme: str, seed: int) -> list[np.ndar
 def _run_fold(
     cfg: ModelConfig, prepared: list[PreparedPage], labels: list[np.ndarray], test: np.ndarray
 ) -> list[np.ndarray]:
-    from threadpoolctl import threadpool_limits
-
     test_set = set(test.tolist())
     train = [i for i in range(len(prepared)) if i not in test_set]
+    model = BlockModel(cfg).fit([prepared[i] for i in train], [labels[i] for i in train])
+    return model.predict_proba([prepared[i] for i in test])
+
+
+def _run_folds(
+    cfg: ModelConfig,
+    prepared: list[PreparedPage],
+    labels: list[np.ndarray],
+    tests: list[np.ndarray],
+) -> list[list[np.ndarray]]:
+    """Several folds in one worker, so the pages are sent to each worker once, not per fold."""
+    from threadpoolctl import threadpool_limits
+
     with threadpool_limits(1):  # folds run in parallel processes; one thread each
-        model = BlockModel(cfg).fit([prepared[i] for i in train], [labels[i] for i in train])
-        return model.predict_proba([prepared[i] for i in test])
+        return [_run_fold(cfg, prepared, labels, te) for te in tests]
 
 
 def cross_validate(
@@ -106,11 +117,16 @@ def cross_validate(
     from joblib import Parallel, delayed
 
     labels = [g.y for g in gold]
-    results = Parallel(n_jobs=jobs)(delayed(_run_fold)(cfg, prepared, labels, te) for te in folds)
+    n_chunks = max(1, min(len(folds), CHUNKS_PER_JOB * jobs))
+    chunks = [list(range(len(folds)))[c::n_chunks] for c in range(n_chunks)]
+    results = Parallel(n_jobs=jobs)(
+        delayed(_run_folds)(cfg, prepared, labels, [folds[i] for i in chunk]) for chunk in chunks
+    )
     out: list[np.ndarray | None] = [None] * len(gold)
-    for te, probas in zip(folds, results, strict=True):
-        for i, p in zip(te, probas, strict=True):
-            out[i] = p
+    for chunk, probas in zip(chunks, results, strict=True):
+        for f, fold_probas in zip(chunk, probas, strict=True):
+            for i, p in zip(folds[f], fold_probas, strict=True):
+                out[i] = p
     assert all(o is not None for o in out)
     return [o for o in out if o is not None]
 

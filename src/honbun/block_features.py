@@ -5,38 +5,48 @@ name in the experiment config (:class:`FeatureConfig`):
 
 * ``text`` — length, script shares, terminal punctuation, particle/auxiliary density
   (the Japanese counterpart of jusText's stopword density, from fugashi POS), patterns
-  (dates, counters, ellipsis, 【】, list and rank markers, copyright).
-* ``layout`` — relative position, blank-line gaps, length relative to neighbours, and
-  distance to the page's longest run of long blocks (where the article usually is).
-* ``dom`` — link-text ratio, depth, regions (header/nav/footer/aside/article/main) and
-  tag; the sparse class/id tokens and tag path are returned separately as strings.
+  (dates, counters, ellipsis, 【】, list and rank markers, copyright, share/login/comment
+  words, reply anchors).
+* ``layout`` — relative position, blank-line gaps, length relative to neighbours,
+  distance to the page's longest run of long blocks (where the article usually is), and
+  the block's relation to the page ``<title>`` (whole title and its segments).
+* ``dom`` — link-text ratio, depth, regions (header/nav/footer/aside/article/main), tag,
+  class/id token families (content, chrome, comment, related, ad, social, caption, meta,
+  title) and structure: the size and text share of the block's template group (blocks
+  with the same tag path and class tokens), of its parent and of its nearest container,
+  and whether it sits in the page's densest text container. The sparse class/id tokens
+  and tag path are returned separately as strings by :func:`dom_strings`.
 * ``context`` — the ``text``/``layout`` features of the previous and next block.
 
 Output of :func:`page_features`: a float32 matrix of shape ``(n_blocks, n_features)``
-(names in the same order from :func:`feature_names`) plus one DOM-token string per block.
-Missing DOM (text dumps) is NaN, which gradient boosting handles natively.
+(names in the same order from :func:`feature_names`). Missing values (no DOM, no title)
+are NaN, which gradient boosting handles natively.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from honbun.normalize import nfkc
-from honbun.page import REGIONS, Page
+from honbun.normalize import compact, nfkc
+from honbun.page import REGIONS, Block, Page
 from honbun.tokens import Token
 
 LONG_BLOCK_CHARS = 40  # a "long" block for the core-run feature
 CORE_GAP_BLOCKS = 2  # short blocks allowed inside a run of long ones (captions, subheads)
-TITLE_COLUMNS = 4  # the last four layout features come from title_features
 NEIGHBOUR_WINDOW = 2  # blocks on each side for the relative-length feature
+CONTAINER_MIN_BLOCKS = 3  # an ancestor must hold this many blocks to count as a container
+TITLE_MIN_SEGMENT = 4  # title segments shorter than this (site names like "NHK") are ignored
+TITLE_EXACT_F1 = 0.9  # bigram F1 with a title segment above which a block "is" the title
 TERMINALS = "。．！？!?」』）)"
 FUNCTION_POS = ("助詞", "助動詞")
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 COMMON_TAGS = ("p", "div", "li", "a", "span", "td", "dd", "dt", "figcaption", "button", "section")
+PATH_TAGS = ("figure", "table", "ul", "ol", "dl", "blockquote", "form", "header", "footer")
 
 _PATTERNS = {
     "date": re.compile(r"\d{1,4}[年/.-]\d{1,2}[月/.-]?\d{0,2}|\d{1,2}月\d{1,2}日|\d{1,2}:\d{2}"),
@@ -48,6 +58,18 @@ _PATTERNS = {
     "url_or_mail": re.compile(r"https?://|www\.|@[a-z0-9]", re.I),
     "quote": re.compile(r"「[^」]+」"),
     "pipe_sep": re.compile(r"\s[|｜/]\s|\s>\s|»"),
+    "more_link": re.compile(
+        r"続きを読む|もっと見る|もっと読む|一覧|詳しくは|こちら|次へ|前へ|戻る"
+    ),
+    "share": re.compile(
+        r"シェア|ツイート|いいね|ブックマーク|フォロー|はてブ|facebook|twitter", re.I
+    ),
+    "login": re.compile(r"ログイン|会員登録|新規登録|無料登録|有料会員|購読|会員限定|登録する"),
+    "photo": re.compile(r"写真|画像|拡大|撮影|提供|出典|キャプション"),
+    "comment": re.compile(r"コメント|返信|投稿|名無し|通報|ID:|ＩＤ："),
+    "reply_anchor": re.compile(r">>\s?\d+|＞＞\s?\d+"),
+    "ad": re.compile(r"^PR$|広告|スポンサー|sponsored|プロモーション|amzn\.to|楽天", re.I),
+    "byline": re.compile(r"記者|著者|筆者|編集部|ライター|^文[:：/／]|^写真[:：/／]"),
 }
 
 _SCRIPTS = {
@@ -58,6 +80,46 @@ _SCRIPTS = {
     "digit": re.compile(r"[0-9\uff10-\uff19]"),
     "punct": re.compile(r"[\u3000-\u303f\uff01-\uff0f\uff1a-\uff20!-/:-@\[-`{-~]"),
 }
+
+# Class/id token families. A token matches when it equals a word of the family or, for
+# words of 5+ letters, contains it ("globalnav", "relatedposts", "commentlist").
+TOKEN_FAMILIES: dict[str, tuple[str, ...]] = {
+    "content": (
+        "article", "entry", "post", "body", "content", "contents", "main", "text", "story",
+        "honbun", "kiji", "detail", "blog", "hentry", "maincontent", "incontents",
+    ),
+    "chrome": (
+        "side", "sidebar", "nav", "navi", "navigation", "menu", "footer", "header", "widget",
+        "breadcrumb", "crumb", "pankuzu", "pagination", "pager", "global", "gnav", "sitemap",
+        "hamburger", "dropdown", "modal", "calendar", "archive", "account", "login",
+    ),
+    "comment": ("comment", "comments", "cmt", "reply", "response", "discussion", "disqus"),
+    "related": (
+        "related", "relation", "recommend", "reco", "pickup", "popular", "ranking", "rank",
+        "more", "other", "recent", "tag", "tags", "category", "categories", "backnumber",
+        "series", "topics", "links", "linklist",
+    ),
+    "ad": (
+        "ad", "ads", "adv", "advert", "pr", "sponsor", "sponsored", "promo", "banner",
+        "affiliate", "amazon", "rakuten", "taboola", "outbrain", "dfp", "gpt", "adsense",
+    ),
+    "social": (
+        "sns", "share", "social", "twitter", "facebook", "line", "hatena", "bookmark",
+        "follow", "tweet", "like", "pocket", "buttons",
+    ),
+    "caption": (
+        "caption", "figure", "fig", "figcaption", "photo", "image", "img", "thumb",
+        "thumbnail", "gallery", "credit", "picture",
+    ),
+    "meta": (
+        "date", "time", "author", "byline", "writer", "profile", "meta", "pubdate",
+        "published", "update", "updated", "publish", "status",
+    ),
+    "title": ("title", "headline", "heading", "hdg", "ttl", "midashi"),
+}  # fmt: skip
+_FAMILY_SETS = {k: frozenset(v) for k, v in TOKEN_FAMILIES.items()}
+_FAMILY_STEMS = {k: tuple(w for w in v if len(w) >= 5) for k, v in TOKEN_FAMILIES.items()}
+_XPATH_INDEX = re.compile(r"\[\d+\]")
 
 
 @dataclass(frozen=True)
@@ -79,6 +141,7 @@ class FeatureConfig:
         return cls(**{k: bool(v) for k, v in d.items() if k in known})
 
 
+# ---------------------------------------------------------------------------- text
 def text_features(text: str, tokens: list[Token]) -> list[float]:
     """Features of one block's text; see :func:`text_names`."""
     t = nfkc(text)
@@ -126,21 +189,19 @@ def text_names() -> list[str]:
     ]
 
 
+# -------------------------------------------------------------------------- layout
 def layout_features(page: Page) -> np.ndarray:
-    """Position and neighbourhood of each block: shape ``(n_blocks, len(layout_names()))``."""
+    """Position and neighbourhood of each block: shape ``(n_blocks, len(position_names()))``."""
     n = len(page.blocks)
     lengths = np.array([len(b.text) for b in page.blocks], dtype=np.float64)
     total = max(1, len(page.text))
-    out = np.zeros((n, len(layout_names()) - TITLE_COLUMNS), dtype=np.float64)
+    out = np.zeros((n, len(position_names())), dtype=np.float64)
     core_lo, core_hi = _core_run(lengths)
     for i, b in enumerate(page.blocks):
         lo, hi = max(0, i - NEIGHBOUR_WINDOW), min(n, i + NEIGHBOUR_WINDOW + 1)
         neigh = np.delete(lengths[lo:hi], i - lo)
         mean_neigh = neigh.mean() if len(neigh) else 0.0
-        if core_lo <= i <= core_hi:
-            dist = 0.0
-        else:
-            dist = float(core_lo - i if i < core_lo else i - core_hi)
+        dist = float(max(core_lo - i, i - core_hi, 0))
         out[i] = [
             i / max(1, n - 1),
             b.start / total,
@@ -155,41 +216,7 @@ def layout_features(page: Page) -> np.ndarray:
     return out
 
 
-def _bigrams(text: str) -> set[str]:
-    t = nfkc(text).replace(" ", "")
-    return {t[i : i + 2] for i in range(len(t) - 1)}
-
-
-def title_features(page: Page) -> np.ndarray:
-    """Similarity of each block to the page's ``<title>`` and position relative to the best match.
-
-    Columns: share of the block's character bigrams found in the title, share of the
-    title's bigrams found in the block, whether it is the best-matching block, and -1/0/+1
-    for before/at/after that block. NaN when the page has no title (text dumps).
-    """
-    n = len(page.blocks)
-    out = np.full((n, 4), np.nan)
-    title = _bigrams(page.meta.get("title", ""))
-    if not title or not n:
-        return out
-    best, best_f = -1, 0.0
-    for i, b in enumerate(page.blocks):
-        grams = _bigrams(b.text)
-        inter = len(grams & title)
-        cover = inter / len(grams) if grams else 0.0
-        recall = inter / len(title)
-        out[i, 0], out[i, 1] = cover, recall
-        f = 2 * cover * recall / (cover + recall) if cover + recall else 0.0
-        if f > best_f:
-            best, best_f = i, f
-    out[:, 2] = 0.0
-    if best >= 0:
-        out[best, 2] = 1.0
-        out[:, 3] = np.sign(np.arange(n) - best)
-    return out
-
-
-def layout_names() -> list[str]:
+def position_names() -> list[str]:
     return [
         "rel_index",
         "rel_offset",
@@ -200,10 +227,6 @@ def layout_names() -> list[str]:
         "in_core",
         "before_core",
         "log_n_blocks",
-        "title_cover",
-        "title_recall",
-        "is_title_match",
-        "after_title_match",
     ]
 
 
@@ -230,31 +253,216 @@ def _core_run(lengths: np.ndarray) -> tuple[int, int]:
     return best
 
 
-def dom_features(page: Page) -> np.ndarray:
-    """Dense DOM features; all NaN for pages without a DOM (text dumps)."""
+# --------------------------------------------------------------------------- title
+def _bigrams(text: str) -> set[str]:
+    t = compact(text)
+    return {t[i : i + 2] for i in range(len(t) - 1)} or ({t} if t else set())
+
+
+_TITLE_SPLIT = re.compile(r"\s[|｜\-–—/／<>«»]\s|[|｜：]|[:]\s|\s-\s|\s{2,}")
+
+
+def title_segments(title: str) -> list[str]:
+    """The page title and its parts split on the usual separators (``記事名 | サイト名``)."""
+    parts = [p.strip() for p in _TITLE_SPLIT.split(title)]
+    segs = [title, *(p for p in parts if len(compact(p)) >= TITLE_MIN_SEGMENT)]
+    return list(dict.fromkeys(s for s in segs if s))
+
+
+def _f1(a: set[str], b: set[str]) -> tuple[float, float, float]:
+    inter = len(a & b)
+    cover = inter / len(a) if a else 0.0
+    recall = inter / len(b) if b else 0.0
+    f = 2 * cover * recall / (cover + recall) if cover + recall else 0.0
+    return cover, recall, f
+
+
+def title_features(page: Page) -> np.ndarray:
+    """Similarity of each block to the page ``<title>``: ``(n_blocks, len(title_names()))``.
+
+    Columns: share of the block's character bigrams found in the title, share of the
+    title's bigrams found in the block, the best bigram F1 with any title segment (the
+    title split on ``|``, ``-``, ``：`` …), whether that F1 is near-exact, whether the
+    block is the page's best match, whether it is the best-matching heading, and -1/0/+1
+    for before/at/after the best match. NaN when the page has no title (text dumps).
+    """
     n = len(page.blocks)
-    out = np.full((n, len(dom_names())), np.nan, dtype=np.float64)
+    out = np.full((n, len(title_names())), np.nan)
+    title = page.meta.get("title", "")
+    whole = _bigrams(title)
+    if not whole or not n:
+        return out
+    segments = [_bigrams(s) for s in title_segments(title)]
+    seg_f1 = np.zeros(n)
+    for i, b in enumerate(page.blocks):
+        grams = _bigrams(b.text)
+        out[i, 0], out[i, 1], _ = _f1(grams, whole)
+        seg_f1[i] = max(_f1(grams, s)[2] for s in segments)
+    out[:, 2] = seg_f1
+    out[:, 3] = seg_f1 >= TITLE_EXACT_F1
+    best = int(np.argmax(seg_f1))
+    out[:, 4] = 0.0
+    out[:, 5] = 0.0
+    if seg_f1[best] > 0:
+        out[best, 4] = 1.0
+        out[:, 6] = np.sign(np.arange(n) - best)
+    heads = [
+        i for i, b in enumerate(page.blocks) if b.dom is not None and b.dom.tag in HEADING_TAGS
+    ]
+    if heads:
+        h = max(heads, key=lambda i: seg_f1[i])
+        out[h, 5] = float(seg_f1[h] > 0)
+    return out
+
+
+def title_names() -> list[str]:
+    return [
+        "title_cover",
+        "title_recall",
+        "title_segment_f1",
+        "title_exact",
+        "is_title_match",
+        "is_title_heading",
+        "after_title_match",
+    ]
+
+
+def layout_names() -> list[str]:
+    return position_names() + title_names()
+
+
+# ----------------------------------------------------------------------------- DOM
+def token_family_scores(tokens: tuple[str, ...]) -> list[float]:
+    """Per family in :data:`TOKEN_FAMILIES`: ``1 / (1 + rank)`` of the nearest matching token.
+
+    ``tokens`` are nearest-element first, so a family named on the block's own element
+    scores 1.0, one named on a far ancestor scores little, and 0.0 means no match.
+    """
+    out = []
+    for fam, words in _FAMILY_SETS.items():
+        stems = _FAMILY_STEMS[fam]
+        score = 0.0
+        for rank, tok in enumerate(tokens):
+            if tok in words or (len(tok) > 5 and any(s in tok for s in stems)):
+                score = 1.0 / (1 + rank)
+                break
+        out.append(score)
+    return out
+
+
+def _signature(b: Block) -> str:
+    """The block's template slot: its tag path without positions plus its class tokens."""
+    d = b.dom
+    if d is None:
+        return ""
+    return _XPATH_INDEX.sub("", d.xpath) + "|" + " ".join(t for t in d.tokens if not t.isdigit())
+
+
+def _text_score(b: Block) -> float:
+    """Readability-style text weight: non-link characters of sentence-like blocks."""
+    d = b.dom
+    link = d.link_ratio if d is not None else 0.0
+    sentence = "。" in b.text or b.text.rstrip().endswith(TERMINALS)
+    return len(b.text) * (1.0 - link) * (1.0 if sentence else 0.25)
+
+
+def structure_features(page: Page) -> np.ndarray:
+    """Template groups, parents and containers of each block: ``(n, len(structure_names()))``.
+
+    Columns: log size of the block's template group (same :func:`_signature`), the
+    group's share of page characters, the share of its blocks containing 「。」, log number
+    of blocks under the same parent and their share of page characters; for the nearest
+    container (an ancestor holding >= :data:`CONTAINER_MIN_BLOCKS` blocks) its share of
+    page characters, its character-weighted link ratio and log block count; whether the
+    block is inside the ancestor with the most :func:`_text_score` per unit of its own
+    length-weighted impurity (the densest text container), and that container's share of
+    the page's text score. NaN without a DOM.
+    """
+    blocks = page.blocks
+    n = len(blocks)
+    out = np.full((n, len(structure_names())), np.nan)
+    if not n or any(b.dom is None for b in blocks):
+        return out
+    lengths = np.array([len(b.text) for b in blocks], dtype=float)
+    total = max(1.0, lengths.sum())
+    links = np.array([b.dom.link_ratio for b in blocks if b.dom is not None]) * lengths
+    scores = np.array([_text_score(b) for b in blocks])
+    page_score = max(1e-9, scores.sum())
+    sigs = [_signature(b) for b in blocks]
+    chains = [b.dom.ancestors() if b.dom is not None else [] for b in blocks]
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, s in enumerate(sigs):
+        groups[s].append(i)
+    chars: dict[str, float] = defaultdict(float)
+    link_chars: dict[str, float] = defaultdict(float)
+    text_sc: dict[str, float] = defaultdict(float)
+    count: dict[str, int] = defaultdict(int)
+    for i, chain in enumerate(chains):
+        for a in chain:
+            chars[a] += lengths[i]
+            link_chars[a] += links[i]
+            text_sc[a] += scores[i]
+            count[a] += 1
+    # Densest container: most text score, discounted by the characters that are not text.
+    best = max(text_sc, key=lambda a: (text_sc[a] ** 2 / max(1.0, chars[a]), -len(a)))
+    for i, chain in enumerate(chains):
+        g = groups[sigs[i]]
+        parent = chain[1] if len(chain) > 1 else chain[0]
+        near = next((a for a in chain if count[a] >= CONTAINER_MIN_BLOCKS), chain[-1])
+        out[i] = [
+            math.log1p(len(g)),
+            lengths[g].sum() / total,
+            float(np.mean(["。" in blocks[j].text for j in g])),
+            math.log1p(count[parent]),
+            chars[parent] / total,
+            chars[near] / total,
+            link_chars[near] / max(1.0, chars[near]),
+            math.log1p(count[near]),
+            float(best in chain),
+            text_sc[best] / page_score,
+        ]
+    return out
+
+
+def structure_names() -> list[str]:
+    return [
+        "log_group_size",
+        "group_char_share",
+        "group_maru_share",
+        "log_parent_blocks",
+        "parent_char_share",
+        "container_char_share",
+        "container_link_ratio",
+        "log_container_blocks",
+        "in_text_container",
+        "text_container_share",
+    ]
+
+
+def dom_features(page: Page) -> np.ndarray:
+    """Dense DOM features, ``(n_blocks, len(dom_names()))``; all NaN without a DOM."""
+    n = len(page.blocks)
+    out = np.full((n, len(dom_names()) - len(structure_names())), np.nan, dtype=np.float64)
+    first_h1 = next(
+        (i for i, b in enumerate(page.blocks) if b.dom is not None and b.dom.tag == "h1"), -1
+    )
     for i, b in enumerate(page.blocks):
         d = b.dom
         if d is None:
             continue
-        tags = [float(d.tag == t) for t in COMMON_TAGS]
+        path = set(d.path.split("/")[:-1])
         out[i] = [
             d.link_ratio,
             math.log1p(d.depth),
             *(float(r in d.regions) for r in REGIONS),
             float(d.tag in HEADING_TAGS),
             float(d.tag == "h1"),
-            *tags,
-            float(any(t in ("article", "main", "entry", "content", "body") for t in d.tokens)),
-            float(
-                any(
-                    t in ("side", "sidebar", "nav", "menu", "footer", "header", "ranking")
-                    for t in d.tokens
-                )
-            ),
+            float(i == first_h1),
+            *(float(d.tag == t) for t in COMMON_TAGS),
+            *(float(t in path) for t in PATH_TAGS),
+            *token_family_scores(d.tokens),
         ]
-    return out
+    return np.hstack([out, structure_features(page)])
 
 
 def dom_names() -> list[str]:
@@ -264,9 +472,11 @@ def dom_names() -> list[str]:
         *(f"in_{r}" for r in REGIONS),
         "is_heading",
         "is_h1",
+        "is_first_h1",
         *(f"tag_{t}" for t in COMMON_TAGS),
-        "token_contentish",
-        "token_chromeish",
+        *(f"under_{t}" for t in PATH_TAGS),
+        *(f"token_{f}" for f in TOKEN_FAMILIES),
+        *structure_names(),
     ]
 
 
@@ -286,6 +496,7 @@ def dom_strings(page: Page) -> list[str]:
     return out
 
 
+# --------------------------------------------------------------------------- page
 def feature_names(cfg: FeatureConfig) -> list[str]:
     base: list[str] = []
     if cfg.text:

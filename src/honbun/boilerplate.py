@@ -3,14 +3,18 @@
 Pipeline, top to bottom:
 
 1. :func:`prepare` — tokenise each block once and compute its dense features, DOM tokens,
-   lemma string and normalised key (the expensive part, done once per page).
-2. ``logreg`` — logistic regression over scaled dense features + DOM-token bag + TF-IDF
-   of lemma uni/bigrams and character n-grams. ``hgb`` — histogram gradient boosting over
-   the dense features (+ cross-page repetition).
-3. ``stacked`` — the logistic regression is stage 1; stage 2 is gradient boosting over
-   the dense features plus a window of neighbours' stage-1 probabilities (out-of-fold
-   during training, so stage 2 learns from honest scores). This keeps a short line inside
-   the article body and a long line inside a ranking boilerplate.
+   lemma string, normalised key and hashed sparse bag (DOM tokens, lemma uni/bigrams,
+   character 2/3-grams) — the expensive, label-free part, done once per page.
+2. ``logreg`` — a linear model (logistic loss, averaged SGD) over clipped scaled dense
+   features + DOM-token bag + TF-IDF of lemma n-grams and character n-grams (document
+   frequencies and IDF are fitted on the training pages). ``hgb`` — histogram gradient
+   boosting over the dense features (+ repetition).
+3. ``stacked`` — the linear model is stage 1; stage 2 is gradient boosting over the dense
+   features plus the stage-1 scores of neighbours, windows, the block's template group,
+   its container and the page (out-of-fold during training, folds grouped by site, so
+   stage 2 learns from honest scores). Stage 2's decision threshold is tuned on its own
+   out-of-fold scores (mean per-page character F1) and folded into the probabilities,
+   so that ``p >= 0.5`` is the tuned decision.
 
 Estimator API in scikit-learn's spirit: ``fit(pages, labels)`` and
 ``predict_proba(pages)``, where ``pages`` is a list of :class:`PreparedPage` and labels
@@ -19,22 +23,38 @@ and probabilities are one 1-D array per page (``1`` = body).
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from honbun.block_features import FeatureConfig, dom_strings, feature_names, page_features
+from honbun.block_features import (
+    FeatureConfig,
+    _signature,
+    dom_strings,
+    feature_names,
+    page_features,
+)
 from honbun.normalize import compact
 from honbun.page import Page
 from honbun.tokens import Token, tokenize
 
 STACK_WINDOW = (1, 2, 3, 5)  # neighbour offsets whose stage-1 probability stage 2 sees
 STACK_SMOOTH = (2, 5, 10)  # half-widths of windows whose mean/max stage 2 sees
-INNER_FOLDS = 3  # grouped folds (by site) for the out-of-fold stage-1 scores
+INNER_FOLDS = 3  # grouped folds (by site) for the out-of-fold stage-1 and stage-2 scores
 MAX_TOKENISE_CHARS = 5000  # tokens beyond this add nothing to a block's features
+MAX_NGRAM_CHARS = 1000  # characters of a block whose character n-grams are hashed
+HASH_BITS = {"dom": 16, "lemma": 18, "char": 18}  # hashed columns per sparse family (log2)
+MIN_DF = {"dom": 2, "lemma": 2, "char": 3}  # training-page document frequency to keep a column
+DENSE_CLIP = 5.0  # scaled dense features are clipped to +-this for the linear model
+SGD_EPOCHS = 30  # passes of averaged SGD for the linear model
+HIGH_P = 0.5  # a stage-1 score at least this marks a likely body block (span features)
+THRESHOLD_GRID = np.round(np.arange(0.1, 0.91, 0.025), 3)  # stage-2 thresholds tried
+DECISION = 0.5  # the tuned threshold is mapped to this probability
+CONTAINER_MIN_BLOCKS = 3  # an ancestor must hold this many blocks to count as a container
 
 
 @dataclass
@@ -46,13 +66,20 @@ class ModelConfig:
     lexical: bool = True
     repetition: bool = True
     threshold: float = 0.5
-    C: float = 1.0
+    C: float = 5.0  # stage-1 inverse regularisation: SGD alpha = 1 / (C * n_blocks)
     hgb_max_iter: int = 150
     hgb_learning_rate: float = 0.1
     hgb_max_leaf_nodes: int = 31
     hgb_max_bins: int = 63
     hgb_l2: float = 1.0
     seed: int = 13
+    pos_weight: float = 1.0  # weight of body blocks in the gradient-boosting loss
+    length_weight: float = 0.0  # sample weight grows as (block chars) ** length_weight
+    tune_threshold: bool = True  # tune stage 2's threshold on its out-of-fold scores
+    stage1_hgb: bool = False  # add a dense-feature gradient boosting column to stage 1
+    min_body: bool = False  # every page keeps at least its most likely block as body
+    stage2_neighbours: bool = True  # stage 2 also sees the neighbours' dense features
+    refit: bool = True  # refit both stages on all pages; False: average the inner-fold models
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], seed: int = 13) -> ModelConfig:
@@ -78,73 +105,166 @@ class PreparedPage:
     dom: list[str]  # DOM tokens per block
     lemmas: list[str]  # space-joined content lemmas per block
     keys: list[str]  # normalised block texts, for cross-page repetition
+    hashed: sp.csr_matrix | None = None  # (n_blocks, sum of 2**HASH_BITS) raw counts
 
     @property
     def n(self) -> int:
         return len(self.page.blocks)
 
 
+# ------------------------------------------------------------------------ preparing
+@lru_cache(maxsize=1)
+def _hashers() -> dict[str, Any]:
+    """Stateless vectorizers, one per sparse family (hashing needs no fitted vocabulary)."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    words = {"tokenizer": str.split, "token_pattern": None, "lowercase": False}
+    common = {"alternate_sign": False, "norm": None}
+    return {
+        "dom": HashingVectorizer(**words, **common, n_features=2 ** HASH_BITS["dom"]),
+        "lemma": HashingVectorizer(
+            **words, **common, ngram_range=(1, 2), n_features=2 ** HASH_BITS["lemma"]
+        ),
+        "char": HashingVectorizer(
+            analyzer="char", ngram_range=(2, 3), **common, n_features=2 ** HASH_BITS["char"]
+        ),
+    }
+
+
+def _family_slices() -> dict[str, tuple[int, int]]:
+    out, lo = {}, 0
+    for name, bits in HASH_BITS.items():
+        out[name] = (lo, lo + 2**bits)
+        lo += 2**bits
+    return out
+
+
+def hash_blocks(dom: list[str], lemmas: list[str], texts: list[str]) -> sp.csr_matrix:
+    """Hashed counts of the sparse families, ``(n_blocks, sum(2 ** HASH_BITS))``."""
+    h = _hashers()
+    mats = [
+        h["dom"].transform(dom),
+        h["lemma"].transform(lemmas),
+        h["char"].transform([t[:MAX_NGRAM_CHARS] for t in texts]),
+    ]
+    return sp.hstack(mats, format="csr", dtype=np.float32)
+
+
+def _lemma_string(tokens: list[Token]) -> str:
+    return " ".join(t.lemma for t in tokens if t.pos1 != "空白")
+
+
 def prepare(page: Page, cfg: ModelConfig, site: str = "") -> PreparedPage:
     """Tokenise and featurise one page (the per-page cost of scoring)."""
     tokens: list[list[Token]] = [tokenize(b.text[:MAX_TOKENISE_CHARS]) for b in page.blocks]
-    dense = page_features(page, tokens, cfg.features)
-    lemmas = [" ".join(t.lemma for t in toks if t.pos1 not in ("空白",)) for toks in tokens]
+    return _prepared(page, cfg, site or page.meta.get("site", ""), tokens)
+
+
+def _prepared(page: Page, cfg: ModelConfig, site: str, tokens: list[list[Token]]) -> PreparedPage:
+    dom = dom_strings(page) if cfg.features.dom else ["" for _ in page.blocks]
+    lemmas = [_lemma_string(t) for t in tokens]
     return PreparedPage(
         page=page,
-        site=site or page.meta.get("site", ""),
-        dense=dense,
-        dom=dom_strings(page) if cfg.features.dom else ["" for _ in page.blocks],
+        site=site,
+        dense=page_features(page, tokens, cfg.features),
+        dom=dom,
         lemmas=lemmas,
         keys=[compact(b.text) for b in page.blocks],
+        hashed=hash_blocks(dom, lemmas, [b.text for b in page.blocks]),
     )
 
 
 def as_text_page(p: PreparedPage, cfg: ModelConfig) -> PreparedPage:
-    """The same page as a text dump would show it: no DOM (for the text-only model)."""
-    page = Page(p.page.doc_id, p.page.source, "text", p.page.text, [], dict(p.page.meta))
-    from dataclasses import replace
+    """The same page as a text dump would show it, for the text-only model.
 
-    page.blocks = [replace(b, dom=None) for b in p.page.blocks]
-    return prepare_from_tokens(page, cfg, p)
-
-
-def prepare_from_tokens(page: Page, cfg: ModelConfig, like: PreparedPage) -> PreparedPage:
-    tokens = [tokenize(b.text[:MAX_TOKENISE_CHARS]) for b in page.blocks]
-    return PreparedPage(
-        page=page,
-        site=like.site,
-        dense=page_features(page, tokens, cfg.features),
-        dom=dom_strings(page) if cfg.features.dom else ["" for _ in page.blocks],
-        lemmas=like.lemmas,
-        keys=like.keys,
-    )
+    No DOM, and no ``<title>`` (a text dump has none), so the features are those a real
+    text dump gets.
+    """
+    meta = {k: v for k, v in p.page.meta.items() if k != "title"}
+    blocks = [replace(b, dom=None) for b in p.page.blocks]
+    page = Page(p.page.doc_id, p.page.source, "text", p.page.text, blocks, meta)
+    return prepare(page, cfg, p.site)
 
 
+# ----------------------------------------------------------------------- repetition
 class Repetition:
-    """How many *other* training pages of the same site contain a block's exact text.
+    """How many *other* pages of the same site contain a block's exact text.
 
-    CCNet-style line deduplication as a feature. Fitted on the training pages only, so in
-    cross-validation it never sees the test fold.
+    CCNet-style line deduplication as a feature. Counts come from the training pages
+    (fitted here, so in cross-validation it never sees the test fold) plus the other
+    pages of the same site in the batch being scored, so a held-out site's boilerplate
+    is recognised across its own pages. Columns: log1p(count), log1p(other pages).
     """
 
     def __init__(self) -> None:
         self.counts: dict[str, Counter[str]] = {}
+        self.pages: Counter[str] = Counter()
+
+    @staticmethod
+    def _count(pages: list[PreparedPage]) -> tuple[dict[str, Counter[str]], Counter[str]]:
+        counts: dict[str, Counter[str]] = {}
+        for p in pages:
+            counts.setdefault(p.site, Counter()).update(set(p.keys))
+        return counts, Counter(p.site for p in pages)
 
     def fit(self, pages: list[PreparedPage]) -> Repetition:
-        self.counts = {}
-        for p in pages:
-            self.counts.setdefault(p.site, Counter()).update(set(p.keys))
+        self.counts, self.pages = self._count(pages)
         return self
 
-    def transform(self, p: PreparedPage, in_training: bool) -> np.ndarray:
-        c = self.counts.get(p.site, Counter())
-        own = 1 if in_training else 0
-        return np.log1p(np.array([max(0, c[k] - own) for k in p.keys], dtype=np.float32))
+    def transform(self, pages: list[PreparedPage], in_training: bool) -> np.ndarray:
+        """``(total blocks, 2)``; training pages are not counted twice."""
+        batch, batch_pages = ({}, Counter()) if in_training else self._count(pages)
+        rows = []
+        for p in pages:
+            c, b = self.counts.get(p.site, Counter()), batch.get(p.site, Counter())
+            others = self.pages[p.site] + batch_pages[p.site] - 1
+            n = np.array([c[k] + b[k] - 1 for k in p.keys], dtype=np.float32)
+            rows.append(np.column_stack([np.log1p(np.maximum(n, 0)), np.full(p.n, others)]))
+        return np.vstack(rows).astype(np.float32) if rows else np.zeros((0, 2), np.float32)
 
 
-CONTAINER_MIN_BLOCKS = 3  # an ancestor must hold this many blocks to count as a container
+# ------------------------------------------------------------------ sparse weighting
+class SparseDesign:
+    """Column filter and weighting of the hashed families, fitted on training pages.
+
+    ``dom`` stays binary; ``lemma`` and ``char`` become sublinear TF-IDF, L2-normalised
+    per family. Columns seen on fewer than :data:`MIN_DF` training blocks are dropped.
+    """
+
+    def __init__(self, families: tuple[str, ...]) -> None:
+        self.families = families
+        self.keep: dict[str, np.ndarray] = {}
+        self.idf: dict[str, np.ndarray] = {}
+
+    def fit(self, X: sp.csr_matrix) -> SparseDesign:
+        n = X.shape[0]
+        for name in self.families:
+            lo, hi = _family_slices()[name]
+            sub = X[:, lo:hi]
+            df = np.bincount(sub.indices, minlength=hi - lo)
+            keep = np.flatnonzero(df >= MIN_DF[name])
+            self.keep[name] = keep
+            self.idf[name] = np.log((1 + n) / (1 + df[keep])) + 1.0
+        return self
+
+    def transform(self, X: sp.csr_matrix) -> sp.csr_matrix:
+        """``(n_blocks, kept columns)`` float32 CSR."""
+        from sklearn.preprocessing import normalize
+
+        mats = []
+        for name in self.families:
+            lo, hi = _family_slices()[name]
+            sub = X[:, lo:hi][:, self.keep[name]].tocsr()
+            if name == "dom":
+                sub.data = np.minimum(sub.data, 1.0)
+            else:
+                sub.data = 1.0 + np.log(sub.data)
+                sub = normalize(sub @ sp.diags(self.idf[name].astype(np.float32)))
+            mats.append(sub)
+        return sp.hstack(mats, format="csr", dtype=np.float32)
 
 
+# ------------------------------------------------------------------ stage-2 features
 def container_features(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
     """Where each block sits relative to the likely article container, ``(n_blocks, 5)``.
 
@@ -162,14 +282,14 @@ def container_features(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
         return out
     lengths = np.array([len(b.text) for b in blocks], dtype=float)
     chains = [b.dom.ancestors() if b.dom else [] for b in blocks]
-    body: dict[str, float] = {}
-    total: dict[str, float] = {}
-    count: dict[str, int] = {}
+    body: dict[str, float] = defaultdict(float)
+    total: dict[str, float] = defaultdict(float)
+    count: dict[str, int] = defaultdict(int)
     for i, chain in enumerate(chains):
         for a in chain:
-            body[a] = body.get(a, 0.0) + proba[i] * lengths[i]
-            total[a] = total.get(a, 0.0) + lengths[i]
-            count[a] = count.get(a, 0) + 1
+            body[a] += proba[i] * lengths[i]
+            total[a] += lengths[i]
+            count[a] += 1
     page_body = max(1e-9, float(np.dot(proba, lengths)))
     score = {a: (body[a] / page_body) * (body[a] / max(1.0, total[a])) for a in body}
     best = max(score, key=lambda a: (score[a], -len(a)))
@@ -191,6 +311,186 @@ def container_features(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
     return out
 
 
+def group_features(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
+    """Stage-1 scores of the block's template group (same tag path and classes), ``(n, 3)``.
+
+    Columns: the group's character-weighted mean score without the block itself, the
+    group's highest other score (NaN for a block alone in its group), and the group's
+    share of the page's expected body characters. NaN without a DOM.
+    """
+    blocks = p.page.blocks
+    n = len(blocks)
+    out = np.full((n, 3), np.nan)
+    if not n or blocks[0].dom is None:
+        return out
+    lengths = np.array([len(b.text) for b in blocks], dtype=float)
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, b in enumerate(blocks):
+        groups[_signature(b)].append(i)
+    page_body = max(1e-9, float(np.dot(proba, lengths)))
+    for members in groups.values():
+        idx = np.array(members)
+        w, s = lengths[idx], proba[idx]
+        body = float(np.dot(w, s))
+        out[idx, 2] = body / page_body
+        if len(idx) < 2:
+            continue
+        sw = w.sum()
+        out[idx, 0] = (body - w * s) / np.maximum(1.0, sw - w)
+        top2 = np.sort(s)[-2:]
+        out[idx, 1] = np.where(s >= top2[1], top2[0], top2[1])
+    return out
+
+
+def span_features(proba: np.ndarray) -> np.ndarray:
+    """Position relative to the likely body blocks (stage-1 score >= HIGH_P), ``(n, 5)``.
+
+    Columns: page max score, score minus page max, score / page max, log1p distance (in
+    blocks) to the nearest likely body block (log1p(n) when there is none) and whether
+    the block lies between the first and the last likely body block.
+    """
+    n = len(proba)
+    top = float(proba.max()) if n else 0.0
+    high = np.flatnonzero(proba >= HIGH_P)
+    idx = np.arange(n)
+    if len(high):
+        dist = np.abs(idx[:, None] - high[None, :]).min(axis=1).astype(float)
+        inside = (idx >= high[0]) & (idx <= high[-1])
+    else:
+        dist, inside = np.full(n, float(n)), np.zeros(n, dtype=bool)
+    return np.column_stack(
+        [np.full(n, top), proba - top, proba / max(top, 1e-9), np.log1p(dist), inside]
+    )
+
+
+def stack_features(p: PreparedPage, s1: np.ndarray) -> np.ndarray:
+    """Stage-2 features of one page from its stage-1 scores ``s1`` ``(n, k)``."""
+    n, k = s1.shape
+    feats = [s1]
+    for off in STACK_WINDOW:
+        prev = np.vstack([np.full((off, k), -1.0), s1])[:n]
+        nxt = np.vstack([s1, np.full((off, k), -1.0)])[off:]
+        feats += [prev, nxt]
+    csum = np.vstack([np.zeros((1, k)), np.cumsum(s1, axis=0)])
+    idx = np.arange(n)
+    for w in STACK_SMOOTH:
+        lo, hi = np.maximum(0, idx - w), np.minimum(n, idx + w + 1)
+        feats.append((csum[hi] - csum[lo]) / (hi - lo)[:, None])
+        feats.append(np.array([s1[a:b].max(axis=0) for a, b in zip(lo, hi, strict=True)]))
+    page_mean = np.repeat(s1.mean(axis=0, keepdims=True), n, axis=0)
+    rank = s1.argsort(axis=0).argsort(axis=0) / max(1, n - 1)
+    main = s1[:, 0]
+    feats += [
+        page_mean,
+        rank,
+        container_features(p, main),
+        group_features(p, main),
+        span_features(main),
+    ]
+    return np.hstack(feats)
+
+
+# ------------------------------------------------------------------ thresholds
+def page_char_f1(y: np.ndarray, pred: np.ndarray, lengths: np.ndarray) -> float:
+    """F1 of body characters on one page (1.0 when both sides are empty)."""
+    tp = float(np.dot(lengths, (y == 1) & (pred == 1)))
+    n_pred, n_gold = float(np.dot(lengths, pred == 1)), float(np.dot(lengths, y == 1))
+    if not n_pred and not n_gold:
+        return 1.0
+    return 2 * tp / (n_pred + n_gold) if n_pred + n_gold else 0.0
+
+
+def best_threshold(
+    proba: list[np.ndarray], labels: list[np.ndarray], lengths: list[np.ndarray]
+) -> float:
+    """The grid threshold with the highest mean per-page character F1 (ties: nearest 0.5)."""
+    scores = []
+    for t in THRESHOLD_GRID:
+        f = [
+            page_char_f1(y, (p >= t).astype(int), w)
+            for p, y, w in zip(proba, labels, lengths, strict=True)
+        ]
+        scores.append((float(np.mean(f)), -abs(t - DECISION), float(t)))
+    return max(scores)[2]
+
+
+def rescale(proba: np.ndarray, threshold: float) -> np.ndarray:
+    """Monotone piecewise-linear map sending ``threshold`` to :data:`DECISION` (0 and 1 fixed)."""
+    t = min(max(threshold, 1e-6), 1 - 1e-6)
+    low = proba * DECISION / t
+    high = DECISION + (proba - t) * (1 - DECISION) / (1 - t)
+    return np.where(proba < t, low, high)
+
+
+# --------------------------------------------------------------- gradient boosting
+class QuantizedHGB:
+    """Histogram gradient boosting on features binned here, by unweighted quantiles.
+
+    scikit-learn bins features itself, but with sample weights it computes *weighted*
+    percentiles one by one, which costs more than the boosting. Binning first (the same
+    quantiles it would use without weights) leaves it at most ``max_bins`` distinct
+    values per feature, where it takes the fast path. NaN stays NaN (its own bin).
+    """
+
+    def __init__(self, max_bins: int = 63, random_state: int = 0, **params: Any) -> None:
+        self.max_bins = max_bins
+        self.random_state = random_state
+        self.params = params
+        self.edges_: list[np.ndarray] = []
+        self.model_: Any = None
+
+    def _bin(self, X: np.ndarray) -> np.ndarray:
+        out = np.empty(X.shape, dtype=np.float32)
+        for j, edges in enumerate(self.edges_):
+            col = X[:, j]
+            out[:, j] = np.searchsorted(edges, col, side="left")
+            out[np.isnan(col), j] = np.nan
+        return out
+
+    def fit(
+        self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> QuantizedHGB:
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        X = np.asarray(X, dtype=np.float64)
+        q = np.linspace(0, 100, self.max_bins + 1)[1:-1]
+        self.edges_ = []
+        for j in range(X.shape[1]):
+            col = X[:, j][~np.isnan(X[:, j])]
+            values = np.unique(col)
+            if len(values) <= self.max_bins:
+                edges = (values[1:] + values[:-1]) / 2
+            else:
+                edges = np.unique(np.percentile(col, q, method="averaged_inverted_cdf"))
+            self.edges_.append(edges)
+        # No early stopping: it would hold out a random 10% of blocks (leaking pages
+        # across its split) and make the model depend on that draw.
+        self.model_ = HistGradientBoostingClassifier(
+            max_bins=self.max_bins,
+            early_stopping=False,
+            random_state=self.random_state,
+            **self.params,
+        )
+        self.model_.fit(self._bin(X), y, sample_weight=sample_weight)
+        return self
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return self.model_.predict_proba(self._bin(np.asarray(X, dtype=np.float64)))
+
+
+# ------------------------------------------------------------------------ the model
+def _split(values: np.ndarray, pages: list[PreparedPage]) -> list[np.ndarray]:
+    out, pos = [], 0
+    for p in pages:
+        out.append(values[pos : pos + p.n])
+        pos += p.n
+    return out
+
+
+def _block_groups(pages: list[PreparedPage]) -> np.ndarray:
+    return np.concatenate([np.full(p.n, i) for i, p in enumerate(pages)])
+
+
 class BlockModel:
     """Stage-1 / stacked classifier over PreparedPages (see the module docstring)."""
 
@@ -198,164 +498,200 @@ class BlockModel:
         self.cfg = cfg
         self.feature_names = feature_names(cfg.features)
 
-    # ---- stage 1 -------------------------------------------------------------------
-    def _fit_stage1(self, pages: list[PreparedPage], y: np.ndarray) -> dict[str, Any]:
-        from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
+    # ---- design matrices ------------------------------------------------------------
+    def _dense(self, pages: list[PreparedPage], training: bool) -> np.ndarray:
+        """Dense features (+ repetition columns), ``(total blocks, d)`` float32."""
+        dense = np.vstack([p.dense for p in pages]) if pages else np.zeros((0, 0), np.float32)
+        if self.rep_ is not None:
+            dense = np.hstack([dense, self.rep_.transform(pages, training)])
+        return dense
+
+    def _own_columns(self, dense: np.ndarray) -> np.ndarray:
+        """Mask of the dense columns that are not the neighbours' copies (``prev_``/``next_``)."""
+        own = [not n.startswith(("prev_", "next_")) for n in self.feature_names]
+        own += [True] * (dense.shape[1] - len(own))  # repetition columns
+        return np.array(own, dtype=bool)
+
+    def _linear_dense(self, dense: np.ndarray) -> np.ndarray:
+        """The dense columns the linear model sees: all but the neighbours' copies."""
+        return np.nan_to_num(dense[:, self._own_columns(dense)])
+
+    def _fit_design(self, pages: list[PreparedPage], dense: np.ndarray) -> None:
         from sklearn.preprocessing import StandardScaler
 
-        cfg = self.cfg
-        rep = Repetition().fit(pages) if cfg.repetition else None
-        dense = self._dense(pages, rep, training=True)
-        fitted: dict[str, Any] = {"rep": rep}
-        if cfg.model in ("logreg", "stacked"):
-            scaler = StandardScaler().fit(np.nan_to_num(dense))
-            parts = [sp.csr_matrix(scaler.transform(np.nan_to_num(dense)))]
-            vecs: dict[str, Any] = {}
-            if cfg.features.dom:
-                vecs["dom"] = CountVectorizer(
-                    tokenizer=str.split, token_pattern=None, lowercase=False, binary=True,
-                    min_df=2,
-                )  # fmt: skip
-            if cfg.lexical:
-                vecs["lemma"] = TfidfVectorizer(
-                    tokenizer=str.split, token_pattern=None, lowercase=False,
-                    ngram_range=(1, 2), min_df=2, max_features=50_000, sublinear_tf=True,
-                )  # fmt: skip
-                vecs["char"] = TfidfVectorizer(
-                    analyzer="char", ngram_range=(2, 3), min_df=3, max_features=50_000,
-                    sublinear_tf=True,
-                )  # fmt: skip
-            for name, vec in vecs.items():
-                parts.append(vec.fit_transform(self._strings(pages, name)))
-            lr = LogisticRegression(C=cfg.C, solver="liblinear", class_weight="balanced")
-            lr.fit(sp.hstack(parts).tocsr(), y)
-            fitted.update(scaler=scaler, vecs=vecs, lr=lr)
-        if cfg.model == "hgb":
-            fitted["hgb"] = self._hgb().fit(dense, y)
-        return fitted
+        self.scaler_ = StandardScaler().fit(self._linear_dense(dense))
+        fams = ("dom",) if self.cfg.features.dom else ()
+        if self.cfg.lexical:
+            fams += ("lemma", "char")
+        self.sparse_ = SparseDesign(fams).fit(self._hashed(pages)) if fams else None
 
-    def _hgb(self) -> Any:
-        from honbun.hgb import NanSafeHGB as HistGradientBoostingClassifier
+    @staticmethod
+    def _hashed(pages: list[PreparedPage]) -> sp.csr_matrix:
+        mats = []
+        for p in pages:
+            h = p.hashed
+            if h is None:  # pages prepared by an older honbun
+                h = hash_blocks(p.dom, p.lemmas, [b.text for b in p.page.blocks])
+            mats.append(h)
+        return sp.vstack(mats, format="csr")
 
+    def _linear_X(self, pages: list[PreparedPage], dense: np.ndarray) -> sp.csr_matrix:
+        scaled = self.scaler_.transform(self._linear_dense(dense))
+        scaled = np.clip(scaled, -DENSE_CLIP, DENSE_CLIP)
+        parts = [sp.csr_matrix(scaled.astype(np.float32))]
+        if self.sparse_ is not None:
+            parts.append(self.sparse_.transform(self._hashed(pages)))
+        return sp.hstack(parts, format="csr")
+
+    # ---- estimators -------------------------------------------------------------------
+    def _linear(self, n: int) -> Any:
+        from sklearn.linear_model import SGDClassifier
+
+        return SGDClassifier(
+            loss="log_loss",
+            alpha=1.0 / (self.cfg.C * max(1, n)),
+            class_weight="balanced",
+            max_iter=SGD_EPOCHS,
+            tol=None,
+            average=True,
+            random_state=self.cfg.seed,
+        )
+
+    def _hgb(self) -> QuantizedHGB:
         cfg = self.cfg
-        # No early stopping: it would hold out a random 10% of blocks (leaking pages
-        # across its split) and make the model depend on that draw.
-        return HistGradientBoostingClassifier(
+        return QuantizedHGB(
             max_iter=cfg.hgb_max_iter,
             learning_rate=cfg.hgb_learning_rate,
             max_leaf_nodes=cfg.hgb_max_leaf_nodes,
             max_bins=cfg.hgb_max_bins,
             l2_regularization=cfg.hgb_l2,
-            early_stopping=False,
             random_state=cfg.seed,
         )
 
-    def _dense(self, pages: list[PreparedPage], rep: Repetition | None, training: bool) -> Any:
-        dense = np.vstack([p.dense for p in pages]) if pages else np.zeros((0, 0))
-        if rep is not None:
-            col = np.concatenate([rep.transform(p, training) for p in pages])
-            dense = np.hstack([dense, col[:, None]])
-        return dense
+    def _weights(self, pages: list[PreparedPage], y: np.ndarray) -> np.ndarray:
+        """Sample weights: ``pos_weight`` for body, times (chars / page mean) ** length_weight."""
+        w = np.where(y == 1, self.cfg.pos_weight, 1.0)
+        if self.cfg.length_weight:
+            rel = []
+            for p in pages:
+                lengths = np.array([len(b.text) for b in p.page.blocks], dtype=float)
+                rel.append(lengths / max(1.0, lengths.mean()))
+            w = w * np.concatenate(rel) ** self.cfg.length_weight
+        return w / w.mean()
+
+    def _fit_stage1(self, X: sp.csr_matrix, dense: np.ndarray, y: np.ndarray) -> list[Any]:
+        models: list[Any] = [self._linear(X.shape[0]).fit(X, y)]
+        if self.cfg.stage1_hgb:
+            models.append(self._hgb().fit(dense, y))
+        return models
 
     @staticmethod
-    def _strings(pages: list[PreparedPage], name: str) -> list[str]:
-        if name == "dom":
-            return [s for p in pages for s in p.dom]
-        if name == "lemma":
-            return [s for p in pages for s in p.lemmas]
-        return [b.text[:1000] for p in pages for b in p.page.blocks]
+    def _stage1_proba(members: list[list[Any]], X: sp.csr_matrix, dense: np.ndarray) -> np.ndarray:
+        """``(n_blocks, k)`` stage-1 body probabilities, one column per stage-1 model.
 
-    def _stage1_proba(
-        self, fitted: dict[str, Any], pages: list[PreparedPage], training: bool = False
-    ) -> np.ndarray:
-        """(n_blocks_total, k) stage-1 body probabilities, one column per stage-1 model."""
-        dense = self._dense(pages, fitted["rep"], training)
-        cols = []
-        if "lr" in fitted:
-            parts = [sp.csr_matrix(fitted["scaler"].transform(np.nan_to_num(dense)))]
-            for name, vec in fitted["vecs"].items():
-                parts.append(vec.transform(self._strings(pages, name)))
-            cols.append(fitted["lr"].predict_proba(sp.hstack(parts).tocsr())[:, 1])
-        if "hgb" in fitted:
-            cols.append(fitted["hgb"].predict_proba(dense)[:, 1])
-        return np.column_stack(cols)
+        ``members`` is an ensemble (one list of column models per member); its
+        probabilities are averaged.
+        """
+        out = []
+        for models in members:
+            cols = [models[0].predict_proba(X)[:, 1]]
+            cols += [m.predict_proba(dense)[:, 1] for m in models[1:]]
+            out.append(np.column_stack(cols))
+        return np.mean(out, axis=0)
 
-    # ---- stage 2 -------------------------------------------------------------------
-    @staticmethod
-    def _context(pages: list[PreparedPage], s1: np.ndarray) -> np.ndarray:
-        """Stage-2 features: own, neighbours' and windowed stage-1 scores, per page."""
-        rows = []
-        pos = 0
-        for p in pages:
-            block = s1[pos : pos + p.n]
-            pos += p.n
-            n, k = block.shape
-            feats = [block]
-            for off in STACK_WINDOW:
-                prev = np.vstack([np.full((off, k), -1.0), block])[:n] if n else block
-                nxt = np.vstack([block, np.full((off, k), -1.0)])[off:] if n else block
-                feats += [prev, nxt]
-            csum = np.vstack([np.zeros((1, k)), np.cumsum(block, axis=0)])
-            for w in STACK_SMOOTH:
-                idx = np.arange(n)
-                lo, hi = np.maximum(0, idx - w), np.minimum(n, idx + w + 1)
-                feats.append((csum[hi] - csum[lo]) / (hi - lo)[:, None])
-                mx = np.array([block[a:b].max(axis=0) for a, b in zip(lo, hi, strict=True)])
-                feats.append(mx.reshape(n, k))
-            page_mean = np.repeat(block.mean(axis=0, keepdims=True), n, axis=0)
-            rank = block.argsort(axis=0).argsort(axis=0) / max(1, n - 1)
-            feats += [page_mean, rank, container_features(p, block[:, 0])]
-            rows.append(np.hstack(feats))
-        return np.vstack(rows)
+    def _stack_X(self, pages: list[PreparedPage], dense: np.ndarray, s1: np.ndarray) -> Any:
+        ctx = [stack_features(p, s) for p, s in zip(pages, _split(s1, pages), strict=True)]
+        if not self.cfg.stage2_neighbours:
+            dense = dense[:, self._own_columns(dense)]
+        return np.hstack([dense, np.vstack(ctx)]).astype(np.float32)
 
     # ---- public API ------------------------------------------------------------------
     def fit(self, pages: list[PreparedPage], labels: list[np.ndarray]) -> BlockModel:
         """Fit on pages with one 0/1 label array per page."""
+        cfg = self.cfg
         y = np.concatenate(labels).astype(int)
-        self.stage1_ = self._fit_stage1(pages, y)
-        self.stage2_ = None
-        if self.cfg.model == "stacked":
-            oof = self._oof_stage1(pages, labels)
-            X2 = np.hstack(
-                [self._dense(pages, self.stage1_["rep"], True), self._context(pages, oof)]
-            )
-            self.stage2_ = self._hgb().fit(X2, y)
+        self.rep_ = Repetition().fit(pages) if cfg.repetition else None
+        dense = self._dense(pages, training=True)
+        w = self._weights(pages, y)
+        self.threshold_ = DECISION
+        self.stage1_: list[list[Any]] = []
+        self.stage2_: list[QuantizedHGB] = []
+        if cfg.model == "hgb":
+            self.stage2_ = [self._hgb().fit(dense, y, sample_weight=w)]
+            return self
+        self._fit_design(pages, dense)
+        X = self._linear_X(pages, dense)
+        if cfg.model == "logreg":
+            self.stage1_ = [self._fit_stage1(X, dense, y)]
+            return self
+        folds = self._inner_folds(pages)
+        oof = np.zeros((len(y), 2 if cfg.stage1_hgb else 1))
+        for tr, te in folds:
+            models = self._fit_stage1(X[tr], dense[tr], y[tr])
+            oof[te] = self._stage1_proba([models], X[te], dense[te])
+            self.stage1_.append(models)
+        if cfg.refit:
+            self.stage1_ = [self._fit_stage1(X, dense, y)]
+        X2 = self._stack_X(pages, dense, oof)
+        if cfg.tune_threshold or not cfg.refit:
+            oof2 = np.zeros(len(y))
+            for tr, te in folds:
+                model = self._hgb().fit(X2[tr], y[tr], sample_weight=w[tr])
+                oof2[te] = model.predict_proba(X2[te])[:, 1]
+                self.stage2_.append(model)
+            if cfg.tune_threshold:
+                lengths = [np.array([len(b.text) for b in p.page.blocks], float) for p in pages]
+                self.threshold_ = best_threshold(_split(oof2, pages), labels, lengths)
+        if cfg.refit:
+            self.stage2_ = [self._hgb().fit(X2, y, sample_weight=w)]
         return self
 
-    def _oof_stage1(self, pages: list[PreparedPage], labels: list[np.ndarray]) -> np.ndarray:
-        """Out-of-fold stage-1 scores, folds grouped by site so no page scores itself."""
+    @staticmethod
+    def _inner_folds(pages: list[PreparedPage]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Block-index (train, test) pairs of GroupKFold by site; pages never split."""
         from sklearn.model_selection import GroupKFold
 
         sites = np.array([p.site for p in pages])
-        folds = min(INNER_FOLDS, len(set(sites)))
-        out: list[np.ndarray | None] = [None] * len(pages)
-        for tr, te in GroupKFold(n_splits=folds).split(pages, groups=sites):
-            tr_pages = [pages[i] for i in tr]
-            y = np.concatenate([labels[i] for i in tr]).astype(int)
-            fitted = self._fit_stage1(tr_pages, y)
-            te_pages = [pages[i] for i in te]
-            proba = self._stage1_proba(fitted, te_pages)
-            pos = 0
-            for i, p in zip(te, te_pages, strict=True):
-                out[i] = proba[pos : pos + p.n]
-                pos += p.n
-        return np.vstack([o for o in out if o is not None])
+        k = min(INNER_FOLDS, len(set(sites)))
+        if k < 2:
+            raise ValueError("the stacked model needs training pages from at least 2 sites")
+        page_of = _block_groups(pages)
+        out = []
+        for tr_p, te_p in GroupKFold(n_splits=k).split(sites, groups=sites):
+            out.append(
+                (np.flatnonzero(np.isin(page_of, tr_p)), np.flatnonzero(np.isin(page_of, te_p)))
+            )
+        return out
 
     def predict_proba(self, pages: list[PreparedPage]) -> list[np.ndarray]:
-        """Body probability of every block, one array per page."""
+        """Body probability of every block, one array per page.
+
+        The stacked model's tuned threshold is mapped to 0.5 (:func:`rescale`), so the
+        usual ``p >= 0.5`` is its decision. Repetition counts include the other pages of
+        the same site in ``pages``, so score a site's pages together when you can.
+        """
         if not pages:
             return []
-        s1 = self._stage1_proba(self.stage1_, pages)
-        if self.stage2_ is not None:
-            X2 = np.hstack(
-                [self._dense(pages, self.stage1_["rep"], False), self._context(pages, s1)]
-            )
-            proba = self.stage2_.predict_proba(X2)[:, 1]
+        dense = self._dense(pages, training=False)
+        if self.cfg.model == "hgb":
+            proba = self.stage2_[0].predict_proba(dense)[:, 1]
         else:
-            proba = s1[:, 0]
-        out, pos = [], 0
-        for p in pages:
-            out.append(proba[pos : pos + p.n])
-            pos += p.n
+            s1 = self._stage1_proba(self.stage1_, self._linear_X(pages, dense), dense)
+            if not self.stage2_:
+                proba = s1[:, 0]
+            else:
+                X2 = self._stack_X(pages, dense, s1)
+                proba = np.mean([m.predict_proba(X2)[:, 1] for m in self.stage2_], axis=0)
+                proba = rescale(proba, self.threshold_)
+        out = _split(proba, pages)
+        if self.cfg.min_body:
+            out = [_at_least_one(p) for p in out]
         return out
+
+
+def _at_least_one(proba: np.ndarray) -> np.ndarray:
+    """``proba`` with its top block raised to the decision value if nothing reaches it."""
+    if len(proba) and proba.max() < DECISION:
+        proba = proba.copy()
+        proba[int(np.argmax(proba))] = DECISION
+    return proba

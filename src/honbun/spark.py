@@ -1,0 +1,510 @@
+"""Scoring a dataset of pages with Apache Spark: the same JSON as ``honbun score``, at scale.
+
+Input rows have ``doc_id`` (string), ``content`` (the page's text; binary is accepted too
+and decoded like a file), and optionally ``format`` (``html``/``text``; null or empty
+sniffs it) and ``source`` (defaults to ``doc_id``). Each row becomes ``doc_id`` and
+``result``: the JSON string ``honbun score`` would write for that page. A page that fails
+becomes an error record (:func:`honbun.scoring.error_result`) — never a failed job.
+
+Only the model *path* travels with the tasks; each Python worker loads the model once
+(fugashi Taggers do not pickle) and keeps it for every partition it runs afterwards.
+
+PySpark is imported only inside functions, so ``honbun --help`` stays fast and honbun
+works without the ``spark`` extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+INSTALL_HINT = (
+    "honbun score-spark needs PySpark and PyArrow: pip install 'honbun[spark]' "
+    "(and Java 17+ for Spark itself)"
+)
+RESULT_SCHEMA_DDL = "doc_id string, result string"
+JSONL_READ_SCHEMA = (
+    "doc_id string, format string, content string, source string, _corrupt_record string"
+)
+FORMATS = frozenset({"html", "text"})
+JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+COMPRESSION_SUFFIXES = (".gz", ".bz2", ".zst", ".xz", ".lz4", ".snappy", ".deflate")
+# Rows per Arrow batch handed to a worker: HTML pages run to megabytes, Spark's default
+# (10,000 rows) could put gigabytes in one batch.
+ARROW_BATCH_ROWS = 64
+
+_MODELS: dict[str, Any] = {}  # per Python worker process: model path -> loaded Model
+
+
+class SparkUnavailable(RuntimeError):
+    """PySpark is not installed."""
+
+
+def _require_pyspark() -> None:
+    try:
+        import pyarrow  # noqa: F401
+        import pyspark  # noqa: F401
+    except ImportError as exc:
+        raise SparkUnavailable(INSTALL_HINT) from exc
+
+
+# --------------------------------------------------------------------------- executor side
+
+
+def _is_uri(path: str) -> bool:
+    return path.startswith(("models:/", "runs:/", "mlflow-artifacts:", "file://"))
+
+
+def resolve_model_path(path: str) -> str:
+    """The model directory as seen from this process.
+
+    A path that exists (local or shared storage) or an MLflow URI is used as given;
+    otherwise a directory of that name shipped with ``--files``/``--archives``
+    (``SparkFiles``) is used.
+    """
+    if _is_uri(path) or Path(path).exists():
+        return path
+    try:
+        from pyspark import SparkFiles
+
+        shipped = SparkFiles.get(Path(path).name)
+        if Path(shipped).exists():
+            return shipped
+    except Exception:  # no SparkContext/SparkFiles here: fall through to the path as given
+        pass
+    return path
+
+
+def _worker_model(path: str) -> Any:
+    """The model for ``path``, loaded at most once per Python worker process."""
+    model = _MODELS.get(path)
+    if model is None:
+        from honbun.scoring import load_model
+
+        model = _MODELS[path] = load_model(resolve_model_path(path))
+    return model
+
+
+def score_record(
+    model: Any,
+    doc_id: str | None,
+    content: str | bytes | None,
+    fmt: str | None = None,
+    source: str | None = None,
+    explain: bool = False,
+) -> dict[str, Any]:
+    """Score one page given as text (or bytes): the dict ``honbun score`` writes for it.
+
+    Never raises for a bad page: it gets an error record (with the input ``doc_id``).
+    """
+    from honbun.batch import PAGE_TIMEOUT_S, PageTimeout, _on_alarm
+    from honbun.errors import PageError
+    from honbun.loaders import page_from_bytes
+    from honbun.scoring import error_result
+
+    doc_id = "" if doc_id is None else str(doc_id)
+    source = str(source) if source else doc_id
+    use_alarm = threading.current_thread() is threading.main_thread()
+    if use_alarm:
+        old = signal.signal(signal.SIGALRM, _on_alarm)
+        signal.alarm(PAGE_TIMEOUT_S)
+    try:
+        kind = (fmt or "").strip().lower() or None
+        if kind is not None and kind not in FORMATS:
+            raise PageError(source, f"unknown format {fmt!r} (expected html, text or null)")
+        if isinstance(content, (bytes, bytearray, memoryview)):
+            data = bytes(content)
+        else:
+            data = ("" if content is None else str(content)).encode("utf-8")
+        page = page_from_bytes(data, source, doc_id or None, kind)
+        return model.score(page, explain=explain)
+    except PageError as exc:
+        res = error_result(exc)
+    except (PageTimeout, Exception) as exc:  # one bad page never stops the job
+        res = error_result(PageError(source, f"{type(exc).__name__}: {exc}"))
+    finally:
+        if use_alarm:
+            signal.alarm(0)
+            signal.signal(signal.SIGALRM, old)
+    if doc_id:
+        res["doc_id"] = doc_id  # so the record joins back to its input row
+    return res
+
+
+def dumps(result: dict[str, Any]) -> str:
+    """Serialise a result exactly as ``honbun score`` writes it (one JSON Lines line)."""
+    return json.dumps(result, ensure_ascii=False, separators=(",", ":"))
+
+
+def _partition_scorer(model_path: str, explain: bool) -> Callable[[Iterator[Any]], Iterator[Any]]:
+    """The function ``mapInArrow`` runs on each partition (pickled with the path only)."""
+
+    def score_batches(batches: Iterator[Any]) -> Iterator[Any]:
+        import pyarrow as pa
+
+        schema = pa.schema([("doc_id", pa.string()), ("result", pa.string())])
+        model = None
+        for batch in batches:
+            if model is None:  # loaded lazily: an empty partition loads nothing
+                model = _worker_model(model_path)
+            cols = batch.to_pydict()
+            n = batch.num_rows
+            corrupt = cols.get("_corrupt_record") or [None] * n
+            ids: list[str] = []
+            results: list[str] = []
+            for i in range(n):
+                doc_id = cols["doc_id"][i]
+                if corrupt[i] is not None:
+                    res = _malformed(corrupt[i], doc_id or "")
+                else:
+                    res = score_record(
+                        model,
+                        doc_id,
+                        cols["content"][i],
+                        cols["format"][i],
+                        cols["source"][i],
+                        explain,
+                    )
+                ids.append(doc_id or "")
+                results.append(dumps(res))
+            yield pa.RecordBatch.from_pydict({"doc_id": ids, "result": results}, schema=schema)
+
+    return score_batches
+
+
+def _malformed(line: str, doc_id: str) -> dict[str, Any]:
+    from honbun.errors import PageError
+    from honbun.scoring import error_result
+
+    snippet = line[:80] + ("…" if len(line) > 80 else "")
+    res = error_result(PageError(doc_id, f"malformed JSON Lines record: {snippet}"))
+    res["doc_id"] = doc_id
+    return res
+
+
+# ----------------------------------------------------------------------------- driver side
+
+
+def _prepare(df: Any) -> Any:
+    """The input columns the scorer reads, with missing optional ones as nulls."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import BinaryType
+
+    fields = {f.name: f.dataType for f in df.schema.fields}
+    missing = [c for c in ("doc_id", "content") if c not in fields]
+    if missing:
+        raise ValueError(
+            f"the pages DataFrame has no column(s) {', '.join(missing)} "
+            f"(expected doc_id, content and optionally format, source; got {', '.join(fields)})"
+        )
+
+    def col(name: str) -> Any:
+        if name not in fields:
+            return F.lit(None).cast("string").alias(name)
+        if name == "content" and isinstance(fields[name], BinaryType):
+            return F.col(name)
+        return F.col(name).cast("string").alias(name)
+
+    cols = [col(c) for c in ("doc_id", "format", "content", "source")]
+    if "_corrupt_record" in fields:
+        cols.append(F.col("_corrupt_record").cast("string"))
+    return df.select(*cols)
+
+
+def _default_partitions(df: Any) -> int:
+    spark = df.sparkSession
+    try:
+        return int(spark.sparkContext.defaultParallelism)
+    except Exception:  # Spark Connect: no SparkContext
+        return int(spark.conf.get("spark.sql.shuffle.partitions", "200"))
+
+
+def score_dataframe(
+    df: Any,
+    model_path: str,
+    partitions: int | None = None,
+    explain: bool = False,
+    sort: bool = True,
+) -> Any:
+    """Score a DataFrame of pages; return ``doc_id, result`` (JSON string) per input row.
+
+    The pages are spread over ``partitions`` scoring tasks (default: the cluster's default
+    parallelism); each Python worker loads the model once, not per row. With ``sort`` the
+    rows come back in ``doc_id`` order: the *input* is range-partitioned and sorted before
+    scoring, so the scoring runs once (sorting the output would score everything twice,
+    once for the range sample).
+    """
+    _require_pyspark()
+    from pyspark.sql import functions as F
+
+    pages = _prepare(df)
+    n = int(partitions) if partitions else _default_partitions(df)
+    if sort:  # ties (same doc_id) broken by source, format, a hash of the content
+        keys = [
+            F.col("doc_id").asc_nulls_first(),
+            F.col("source").asc_nulls_first(),
+            F.col("format").asc_nulls_first(),
+            F.xxhash64("content"),
+        ]
+        pages = pages.repartitionByRange(n, *keys).sortWithinPartitions(*keys)
+    else:
+        pages = pages.repartition(n)
+    return pages.mapInArrow(_partition_scorer(str(model_path), explain), RESULT_SCHEMA_DDL)
+
+
+def _hadoop_fs(spark: Any, path: str) -> tuple[Any, Any]:
+    jvm = spark.sparkContext._jvm
+    p = jvm.org.apache.hadoop.fs.Path(path)
+    return p.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), p
+
+
+def qualify(spark: Any, path: str) -> str:
+    """``path`` with the scheme Spark would read or write it with (``fs.defaultFS`` applied)."""
+    fs, p = _hadoop_fs(spark, path)
+    return str(fs.makeQualified(p))
+
+
+def _is_local(path: str) -> bool:
+    return path.startswith("file:")
+
+
+def _local(path: str) -> Path:
+    return Path(path.removeprefix("file://").removeprefix("file:"))
+
+
+def _list_names(spark: Any, path: str) -> list[str]:
+    if _is_local(path):
+        p = _local(path)
+        return [f.name for f in p.rglob("*") if f.is_file()] if p.is_dir() else [p.name]
+    fs, p = _hadoop_fs(spark, path)
+    if not fs.getFileStatus(p).isDirectory():
+        return [p.getName()]
+    return [s.getPath().getName() for s in fs.listStatus(p) if s.isFile()]
+
+
+def _strip_compression(name: str) -> str:
+    name = name.lower()
+    for suffix in COMPRESSION_SUFFIXES:
+        if name.endswith(suffix) and not name.endswith(".snappy.parquet"):
+            return name.removesuffix(suffix)
+    return name
+
+
+def input_kind(spark: Any, path: str) -> str:
+    """``"parquet"`` or ``"jsonl"``, from the extension or the files in the directory."""
+    names = [_strip_compression(n) for n in _list_names(spark, qualify(spark, path))]
+    names = [n for n in names if not n.startswith(("_", "."))]
+    if any(n.endswith(PARQUET_SUFFIXES) for n in names):
+        return "parquet"
+    if any(n.endswith(JSON_SUFFIXES) for n in names):
+        return "jsonl"
+    raise ValueError(
+        f"{path}: cannot tell the input format (expected .jsonl/.json or .parquet files); "
+        "use --input-format"
+    )
+
+
+def read_pages(spark: Any, path: str, kind: str = "auto") -> Any:
+    """A JSON Lines or Parquet dataset of pages as a DataFrame."""
+    if kind == "auto":
+        kind = input_kind(spark, path)
+    if kind == "parquet":
+        return spark.read.parquet(path)
+    return (
+        spark.read.schema(JSONL_READ_SCHEMA)
+        .option("mode", "PERMISSIVE")
+        .option("columnNameOfCorruptRecord", "_corrupt_record")
+        .json(path)
+    )
+
+
+def _exists(spark: Any, path: str) -> bool:
+    if _is_local(path):
+        return os.path.lexists(_local(path))
+    fs, p = _hadoop_fs(spark, path)
+    return bool(fs.exists(p))
+
+
+def _delete(spark: Any, path: str) -> None:
+    if _is_local(path):
+        p = _local(path)
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        elif os.path.lexists(p):
+            p.unlink()
+        return
+    fs, p = _hadoop_fs(spark, path)
+    fs.delete(p, True)
+
+
+def _rename(spark: Any, src: str, dst: str) -> None:
+    if _is_local(src):
+        os.replace(_local(src), _local(dst))
+        return
+    fs, s = _hadoop_fs(spark, src)
+    d = _hadoop_fs(spark, dst)[1]
+    fs.mkdirs(d.getParent())
+    if not fs.rename(s, d):
+        raise OSError(f"could not rename {src} to {dst}")
+
+
+def _part_files(spark: Any, directory: str) -> list[str]:
+    names = sorted(n for n in _list_names(spark, directory) if n.startswith("part-"))
+    return [f"{directory.rstrip('/')}/{n}" for n in names]
+
+
+def single_file_output(path: str) -> bool:
+    """OUTPUT named like a file (``.jsonl``, ``.json``, ``.ndjson``) is one file, else a directory."""
+    return path.rstrip("/").lower().endswith(JSON_SUFFIXES)
+
+
+def write_jsonl(spark: Any, results: Any, output: str, overwrite: bool = False) -> None:
+    """Write the ``result`` column as JSON Lines; ``output`` appears only when complete.
+
+    A ``.jsonl`` name gets one file (sorted by ``doc_id``); any other name a Spark output
+    directory of ``part-*`` files (in the order of ``results``) and ``_SUCCESS``. Both are
+    written into a hidden temp directory beside ``output`` and renamed into place at the end.
+    """
+    output = qualify(spark, output.rstrip("/"))
+    if _exists(spark, output) and not overwrite:
+        raise FileExistsError(f"{output}: already exists (use --overwrite to replace it)")
+    parent, _, name = output.rpartition("/")
+    tmp = f"{parent + '/' if parent else ''}.{name}.tmp-{uuid.uuid4().hex[:12]}"
+    if _is_local(output):
+        _local(output).parent.mkdir(parents=True, exist_ok=True)
+    single = single_file_output(output)
+    if single:  # the scoring stays parallel; one task gathers and sorts the results
+        results = results.repartition(1).sortWithinPartitions("doc_id", "result")
+    try:
+        results.select("result").write.mode("error").text(tmp)
+        if single:
+            parts = _part_files(spark, tmp)
+            if len(parts) > 1:
+                raise RuntimeError(f"expected one part file in {tmp}, found {len(parts)}")
+            if not parts:  # no rows: an empty file
+                if _is_local(tmp):
+                    (_local(tmp) / "part-00000.txt").touch()
+                    parts = [f"{tmp}/part-00000.txt"]
+                else:
+                    fs, p = _hadoop_fs(spark, f"{tmp}/part-00000.txt")
+                    fs.create(p).close()
+                    parts = [f"{tmp}/part-00000.txt"]
+            if overwrite and _exists(spark, output):
+                _delete(spark, output)
+            _rename(spark, parts[0], output)
+        else:
+            if overwrite and _exists(spark, output):
+                _delete(spark, output)
+            _rename(spark, tmp, output)
+    finally:
+        if _exists(spark, tmp):
+            _delete(spark, tmp)
+
+
+# ------------------------------------------------------------------------------ command
+
+
+def _add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "input",
+        metavar="INPUT",
+        help="JSON Lines or Parquet pages: doc_id, content, [format], [source]",
+    )
+    p.add_argument("output", metavar="OUTPUT", help="a .jsonl file, or a directory of parts")
+    p.add_argument("--model", default="models/default", help="model directory or MLflow URI")
+    p.add_argument("--partitions", type=int, help="repartition the pages into N scoring tasks")
+    p.add_argument("--input-format", choices=["auto", "jsonl", "parquet"], default="auto")
+    p.add_argument("--master", help="Spark master (default: spark-submit's, else local[*])")
+    p.add_argument("--explain", action="store_true", help="terms behind each topic label")
+    p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
+
+
+def _session(master: str | None) -> tuple[Any, bool]:
+    """The active SparkSession (and whether this call created it)."""
+    from pyspark import SparkContext
+    from pyspark.sql import SparkSession
+
+    if SparkContext._active_spark_context is not None:  # e.g. a notebook's or a test's
+        return SparkSession.builder.getOrCreate(), False
+    local = master is None or master.startswith("local")
+    if local and "PYSPARK_GATEWAY_PORT" not in os.environ:  # not spark-submit: workers = us
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.appName("honbun score-spark")
+    if master:
+        builder = builder.master(master)
+    spark = builder.getOrCreate()
+    if not spark.sparkContext.getConf().contains("spark.sql.execution.arrow.maxRecordsPerBatch"):
+        spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(ARROW_BATCH_ROWS))
+    return spark, True
+
+
+def run(args: argparse.Namespace) -> int:
+    """The ``score-spark`` command."""
+    try:
+        _require_pyspark()
+    except SparkUnavailable as exc:
+        print(f"honbun: error: {exc}", file=sys.stderr)
+        return 2
+    if args.partitions is not None and args.partitions < 1:
+        print("honbun: error: --partitions must be at least 1", file=sys.stderr)
+        return 2
+    spark, created = _session(args.master)
+    try:
+        model = resolve_model_path(args.model)
+        if not _is_uri(model) and not Path(model).exists():
+            print(f"honbun: error: {args.model}: no such model directory", file=sys.stderr)
+            return 2
+        pages = read_pages(spark, args.input, args.input_format)
+        single = single_file_output(args.output)  # sorted after scoring, in one task
+        results = score_dataframe(pages, args.model, args.partitions, args.explain, not single)
+        write_jsonl(spark, results, args.output, overwrite=args.overwrite)
+        counts = (
+            spark.read.text(args.output)
+            .selectExpr("count(*) AS n", "count(get_json_object(value, '$.error')) AS failed")
+            .first()
+        )
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"honbun: error: {first}", file=sys.stderr)
+        return 1
+    finally:
+        if created:
+            spark.stop()
+    print(f"honbun: scored {counts['n']} page(s) into {args.output}", file=sys.stderr)
+    if counts["failed"]:
+        print(f"honbun: {counts['failed']} input(s) failed (error records)", file=sys.stderr)
+    return 1 if counts["failed"] else 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add ``score-spark`` to the ``honbun`` parser."""
+    p = sub.add_parser(
+        "score-spark",
+        help="score a JSON Lines/Parquet dataset of pages with Apache Spark (the spark extra)",
+        description="Score pages with Spark, one model per Python worker. Each line of OUTPUT "
+        "is what `honbun score` writes for that page, in doc_id order; failed pages get error "
+        "records. OUTPUT appears only when the job has finished.",
+    )
+    _add_arguments(p)
+    p.set_defaults(handler=run)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``score-spark INPUT OUTPUT [--model DIR] [--partitions N] …``; the spark-submit entry."""
+    p = argparse.ArgumentParser(prog="honbun score-spark", description=__doc__.splitlines()[0])
+    _add_arguments(p)
+    return run(p.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
