@@ -8,7 +8,8 @@ name in the experiment config (:class:`FeatureConfig`):
   (dates, counters, ellipsis, 【】, list and rank markers, copyright, share/login/comment
   words, reply anchors).
 * ``layout`` — relative position, blank-line gaps, length relative to neighbours,
-  distance to the page's longest run of long blocks (where the article usually is), and
+  distance to the page's longest run of long blocks (where the article usually is), the
+  page's size and share of sentence text (so short-line blogs can be told apart), and
   the block's relation to the page ``<title>`` (whole title and its segments).
 * ``dom`` — link-text ratio, depth, regions (header/nav/footer/aside/article/main), tag,
   class/id token families (content, chrome, comment, related, ad, social, caption, meta,
@@ -197,6 +198,12 @@ def layout_features(page: Page) -> np.ndarray:
     total = max(1, len(page.text))
     out = np.zeros((n, len(position_names())), dtype=np.float64)
     core_lo, core_hi = _core_run(lengths)
+    maru = np.array(["。" in b.text for b in page.blocks], dtype=bool)
+    page_cols = [
+        math.log1p(lengths.sum()),
+        float(lengths[maru].sum() / max(1.0, lengths.sum())),
+        math.log1p(float((lengths >= LONG_BLOCK_CHARS).sum())),
+    ]
     for i, b in enumerate(page.blocks):
         lo, hi = max(0, i - NEIGHBOUR_WINDOW), min(n, i + NEIGHBOUR_WINDOW + 1)
         neigh = np.delete(lengths[lo:hi], i - lo)
@@ -212,6 +219,7 @@ def layout_features(page: Page) -> np.ndarray:
             float(core_lo <= i <= core_hi),
             (1.0 if i < core_lo else -1.0 if i > core_hi else 0.0),
             math.log1p(n),
+            *page_cols,
         ]
     return out
 
@@ -227,6 +235,9 @@ def position_names() -> list[str]:
         "in_core",
         "before_core",
         "log_n_blocks",
+        "page_log_chars",
+        "page_maru_char_share",
+        "page_log_long_blocks",
     ]
 
 

@@ -55,6 +55,7 @@ HIGH_P = 0.5  # a stage-1 score at least this marks a likely body block (span fe
 THRESHOLD_GRID = np.round(np.arange(0.1, 0.91, 0.025), 3)  # stage-2 thresholds tried
 DECISION = 0.5  # the tuned threshold is mapped to this probability
 CONTAINER_MIN_BLOCKS = 3  # an ancestor must hold this many blocks to count as a container
+STAGE1_KINDS = ("linear", "hgb", "both")
 
 
 @dataclass
@@ -76,7 +77,7 @@ class ModelConfig:
     pos_weight: float = 1.0  # weight of body blocks in the gradient-boosting loss
     length_weight: float = 0.0  # sample weight grows as (block chars) ** length_weight
     tune_threshold: bool = True  # tune stage 2's threshold on its out-of-fold scores
-    stage1_hgb: bool = False  # add a dense-feature gradient boosting column to stage 1
+    stage1: str = "linear"  # stacked stage 1: "linear" | "hgb" (dense only) | "both"
     min_body: bool = False  # every page keeps at least its most likely block as body
     stage2_neighbours: bool = True  # stage 2 also sees the neighbours' dense features
     refit: bool = True  # refit both stages on all pages; False: average the inner-fold models
@@ -92,6 +93,8 @@ class ModelConfig:
         d.setdefault("seed", seed)
         if d.get("model", "stacked") not in ("logreg", "hgb", "stacked"):
             raise ValueError(f"[boilerplate] model must be logreg, hgb or stacked: {d['model']}")
+        if d.get("stage1", "linear") not in STAGE1_KINDS:
+            raise ValueError(f"[boilerplate] stage1 must be one of {STAGE1_KINDS}: {d['stage1']}")
         return cls(features=feats, **d)
 
 
@@ -580,8 +583,11 @@ class BlockModel:
         return w / w.mean()
 
     def _fit_stage1(self, X: sp.csr_matrix, dense: np.ndarray, y: np.ndarray) -> list[Any]:
-        models: list[Any] = [self._linear(X.shape[0]).fit(X, y)]
-        if self.cfg.stage1_hgb:
+        """Stage-1 models, linear first: ``[linear]``, ``[hgb]`` or ``[linear, hgb]``."""
+        models: list[Any] = []
+        if self.cfg.stage1 in ("linear", "both"):
+            models.append(self._linear(X.shape[0]).fit(X, y))
+        if self.cfg.stage1 in ("hgb", "both"):
             models.append(self._hgb().fit(dense, y))
         return models
 
@@ -590,12 +596,13 @@ class BlockModel:
         """``(n_blocks, k)`` stage-1 body probabilities, one column per stage-1 model.
 
         ``members`` is an ensemble (one list of column models per member); its
-        probabilities are averaged.
+        probabilities are averaged. Gradient boosting reads ``dense``, the rest ``X``.
         """
         out = []
         for models in members:
-            cols = [models[0].predict_proba(X)[:, 1]]
-            cols += [m.predict_proba(dense)[:, 1] for m in models[1:]]
+            cols = [
+                m.predict_proba(dense if isinstance(m, QuantizedHGB) else X)[:, 1] for m in models
+            ]
             out.append(np.column_stack(cols))
         return np.mean(out, axis=0)
 
@@ -622,10 +629,10 @@ class BlockModel:
         self._fit_design(pages, dense)
         X = self._linear_X(pages, dense)
         if cfg.model == "logreg":
-            self.stage1_ = [self._fit_stage1(X, dense, y)]
+            self.stage1_ = [[self._linear(X.shape[0]).fit(X, y)]]
             return self
         folds = self._inner_folds(pages)
-        oof = np.zeros((len(y), 2 if cfg.stage1_hgb else 1))
+        oof = np.zeros((len(y), 2 if cfg.stage1 == "both" else 1))
         for tr, te in folds:
             models = self._fit_stage1(X[tr], dense[tr], y[tr])
             oof[te] = self._stage1_proba([models], X[te], dense[te])
