@@ -22,6 +22,7 @@ SUBCOMMANDS = [
     ["evaluate"],
     ["runs"],
     ["promote"],
+    ["score-spark"],
     ["data"],
     ["data", "init"],
     ["data", "sample-livedoor"],

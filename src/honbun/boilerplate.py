@@ -443,6 +443,9 @@ class QuantizedHGB:
         self.model_: Any = None
 
     def _bin(self, X: np.ndarray) -> np.ndarray:
+        # Columns that were NaN for every training row are dropped (scikit-learn 1.9.1
+        # fails binning them; a text-only model has no DOM, so its container features are).
+        X = X[:, self.keep_]
         out = np.empty(X.shape, dtype=np.float32)
         for j, edges in enumerate(self.edges_):
             col = X[:, j]
@@ -456,9 +459,10 @@ class QuantizedHGB:
         from sklearn.ensemble import HistGradientBoostingClassifier
 
         X = np.asarray(X, dtype=np.float64)
+        self.keep_ = ~np.all(np.isnan(X), axis=0)
         q = np.linspace(0, 100, self.max_bins + 1)[1:-1]
         self.edges_ = []
-        for j in range(X.shape[1]):
+        for j in np.flatnonzero(self.keep_):
             col = X[:, j][~np.isnan(X[:, j])]
             values = np.unique(col)
             if len(values) <= self.max_bins:

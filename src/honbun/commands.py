@@ -184,6 +184,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--force", action="store_true", help="promote even if its metric is lower")
     p.set_defaults(handler=_promote)
 
+    from honbun.spark import register as register_spark
+
+    register_spark(sub)
+
     d = sub.add_parser("data", help="annotation tools: init, export, import, validate, stats")
     dsub = d.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     p = dsub.add_parser("init", help="create annotation headers (with provenance) from a manifest")
