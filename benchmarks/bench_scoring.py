@@ -1,7 +1,7 @@
 """Throughput, memory and start-up of honbun's scoring pipeline on the livedoor corpus.
 
     python benchmarks/bench_scoring.py [--model DIR] [--limit N] [--jobs 1 2]
-                                       [--livedoor PATH] [--no-startup]
+                                       [--api-docs 300] [--livedoor PATH] [--no-startup]
 
 Passes, in this order, all over the same documents (the whole corpus unless ``--limit``):
 
@@ -9,11 +9,13 @@ Passes, in this order, all over the same documents (the whole corpus unless ``--
    is done by the loader; sentences are split lazily, so they are forced here too).
 2. raw    — the floor any pipeline pays: ``honbun.tokens.tagger()`` over each page's text,
    touching ``word.surface`` and ``word.feature.lemma``. Loading time is excluded.
-3. score  — one pass per ``--jobs`` value. ``jobs=1`` calls ``Model.score(page)`` in a loop
-   (exactly what ``score_many(jobs=1)`` does); ``jobs>1`` uses ``Model.score_many(pages,
-   jobs=N)`` with pages streamed from the loader. Both end-to-end (loading included: the
-   parent loads while workers score) and, for jobs=1, scoring alone.
-4. start-up — a fresh ``python -c`` process: import honbun, ``load_model``, score one page.
+3. score  — one pass per ``--jobs`` value: ``Model.score_many(pages, jobs=N)`` (the path of
+   ``honbun score --jobs N``) with pages streamed from the loader. End-to-end (loading
+   included: with N > 1 the parent loads while the workers score) and, for jobs=1 (serial),
+   scoring alone = wall time minus the time spent inside the loader.
+4. api    — a plain ``Model.score(page)`` loop over the first ``--api-docs`` documents, and
+   raw fugashi over the same documents (the Python API without ``score_many``).
+5. start-up — a fresh ``python -c`` process: import honbun, ``load_model``, score one page.
 
 Memory: a sampler thread reads VmRSS of this process and of its child processes (the
 pool workers) from /proc every 0.25 s, and PSS (shared pages split between processes)
@@ -204,30 +206,19 @@ def pass_raw(corpus: Path, limit: int | None) -> tuple[int, int, float, int]:
 
 
 def pass_score(
-    model: Any, corpus: Path, limit: int | None, jobs: int, n_docs: int
+    model: Any, corpus: Path, limit: int | None, jobs: int, n_docs: int, api: bool = False
 ) -> dict[str, Any]:
-    """Score every page; RSS snapshots after 10 %, 50 %, 100 % of the documents."""
+    """Score every page; RSS snapshots after 10 %, 50 %, 100 % of the documents.
+
+    ``api``: call ``Model.score(page)`` in a loop instead of ``score_many``.
+    """
     marks = {max(1, round(n_docs * f)): f for f in (0.1, 0.5, 1.0)}
     snaps: list[tuple[float, int, dict[str, float]]] = []
     src = Timed(pages(corpus, limit))
-    errors = 0
-    score_s = 0.0
-    done = 0
+    errors = done = 0
     with Sampler() as sampler:
         t0 = time.perf_counter()
-        if jobs <= 1:
-
-            def results() -> Iterator[dict[str, Any]]:
-                nonlocal score_s
-                for p in src:
-                    t = time.perf_counter()
-                    r = model.score(p)
-                    score_s += time.perf_counter() - t
-                    yield r
-
-            stream = results()
-        else:
-            stream = model.score_many(src, jobs=jobs)
+        stream = (model.score(p) for p in src) if api else model.score_many(src, jobs=jobs)
         for r in stream:
             done += 1
             errors += "error" in r
@@ -240,11 +231,25 @@ def pass_score(
         "chars": src.chars,
         "wall": wall,
         "load": src.seconds,
-        "score": score_s,
+        "score": wall - src.seconds,  # meaningful when scoring is serial (jobs=1)
         "errors": errors,
         "snaps": snaps,
         "peak": sampler.peak,
     }
+
+
+def print_score(title: str, r: dict[str, Any]) -> None:
+    print(f"{title}, errors={r['errors']}")
+    print(f"  end-to-end  {rate(r['chars'], r['docs'], r['wall'])}   (loading included)")
+    if r["jobs"] <= 1:
+        print(f"  score only  {rate(r['chars'], r['docs'], r['score'])}   "
+              f"(= tokenise + features + both models)")  # fmt: skip
+    for frac, n, m in r["snaps"]:
+        print(f"  RSS after {frac:4.0%} ({n:>5,} docs): {fmt_mem(m)}")
+    p = r["peak"]
+    print(f"  peak (sampled 4/s): self RSS {p['self_rss']:.1f} MB, workers RSS "
+          f"{p['kids_rss']:.1f} MB (max one worker {p['max_kid_rss']:.1f}), "
+          f"self+workers RSS {p['total_rss']:.1f} MB, total PSS {p['total_pss']:.1f} MB")  # fmt: skip
 
 
 STARTUP_CODE = """
@@ -298,6 +303,8 @@ def main() -> None:
     ap.add_argument("--livedoor", type=Path, default=CORPUS)
     ap.add_argument("--limit", type=int, default=None, help="first N articles (default: all)")
     ap.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--api-docs", type=int, default=300,
+                    help="also time a plain Model.score(page) loop on the first N docs (0: skip)")  # fmt: skip
     ap.add_argument("--startup-repeat", type=int, default=3)
     ap.add_argument("--no-startup", action="store_true")
     args = ap.parse_args()
@@ -324,6 +331,7 @@ def main() -> None:
     load_model_s = time.perf_counter() - t
     print(f"model       {model_dir} (name {model.name!r}; loaded in {load_model_s:.2f} s)")
     print(f"settings    corpus={args.livedoor} limit={args.limit or 'all'} jobs={args.jobs} "
+          f"api_docs={args.api_docs} "
           f"startup_repeat={0 if args.no_startup else args.startup_repeat}")  # fmt: skip
     print()
 
@@ -340,18 +348,14 @@ def main() -> None:
     for j in args.jobs:
         r = pass_score(model, args.livedoor, args.limit, j, docs)
         results.append(r)
-        how = "Model.score loop" if j <= 1 else f"score_many(jobs={j})"
-        print(f"pipeline    jobs={j} {how}, errors={r['errors']}")
-        print(f"  end-to-end  {rate(r['chars'], r['docs'], r['wall'])}   (loading included)")
-        if j <= 1:
-            print(f"  score only  {rate(r['chars'], r['docs'], r['score'])}   "
-                  f"(= tokenise + features + both models)")  # fmt: skip
-        for frac, n, m in r["snaps"]:
-            print(f"  RSS after {frac:4.0%} ({n:>5,} docs): {fmt_mem(m)}")
-        p = r["peak"]
-        print(f"  peak (sampled 4/s): self RSS {p['self_rss']:.1f} MB, workers RSS "
-              f"{p['kids_rss']:.1f} MB (max one worker {p['max_kid_rss']:.1f}), "
-              f"self+workers RSS {p['total_rss']:.1f} MB, total PSS {p['total_pss']:.1f} MB")  # fmt: skip
+        print_score(f"pipeline    score_many(jobs={j})", r)
+    api = None
+    if args.api_docs:
+        n_api = min(args.api_docs, docs)
+        api = pass_score(model, args.livedoor, n_api, 1, n_api, api=True)
+        print_score(f"pipeline    Model.score(page) loop, first {n_api:,} docs", api)
+        _, rc_api, raw_api, _ = pass_raw(args.livedoor, n_api)
+        print(f"  raw fugashi on the same docs {rate(rc_api, n_api, raw_api)}")
 
     ru_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     ru_kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -367,6 +371,10 @@ def main() -> None:
               f"{'MET' if ratio >= TARGET_RATIO else 'NOT MET'}")  # fmt: skip
         e2e = (r1["chars"] / r1["wall"]) / raw_cps
         print(f"pipeline/raw (end-to-end, jobs=1)   {e2e:.3f}")
+    if api is not None:
+        print(
+            f"pipeline/raw (Model.score loop)     {(api['chars'] / api['score']) / (rc_api / raw_api):.3f}"
+        )
     if 1 in by_jobs and 2 in by_jobs:
         sp = by_jobs[1]["wall"] / by_jobs[2]["wall"]
         print(f"speed-up jobs=2 / jobs=1            {sp:.2f}x  target >= {TARGET_SPEEDUP}: "

@@ -53,7 +53,7 @@ def _usable(path: Path) -> bool:
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
     """$HONBUN_TEST_MODEL, else models/default, else models/smoke, else (all missing or stale)
-    the smoke config trained now (minutes)."""
+    the tiny test config trained now (about a minute)."""
     if os.environ.get("HONBUN_TEST_MODEL"):
         return os.environ["HONBUN_TEST_MODEL"]
     for name in ("default", "smoke"):
@@ -63,7 +63,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
     from honbun.train import run
 
     tmp = tmp_path_factory.mktemp("model")
-    exp = load_experiment(ROOT / "training/configs/smoke.toml")
+    exp = load_experiment(ROOT / "tests/fixtures/tiny.toml")  # the fast test config
     return run(exp, models_dir=tmp, runs_dir=tmp / "runs", track=False)["model"]
 
 

@@ -31,6 +31,7 @@ import scipy.sparse as sp
 from honbun.normalize import nfkc
 
 MODELS = ("sgd", "svm")
+SGD_TOL = 1e-3  # stop when an epoch improves the loss by less (sklearn default)
 CHUNK_DOCS = 1_000  # documents hashed per numpy batch (bounds memory, not results)
 # MeCab's output for unidic-lite (its dicrc sets ``output-format-type = unidic``): one
 # line per morpheme, "surface \t pron \t kana \t lemma \t POS-POS-... \t ...".
@@ -214,7 +215,7 @@ class DocumentClassifier:
             self.clf_: Any = LinearSVC(C=cfg.C, random_state=cfg.seed)
         else:
             self.clf_ = SGDClassifier(
-                loss="hinge", alpha=cfg.alpha, max_iter=cfg.max_iter, tol=1e-4,
+                loss="hinge", alpha=cfg.alpha, max_iter=cfg.max_iter, tol=SGD_TOL,
                 random_state=cfg.seed, n_jobs=cfg.n_jobs,
             )  # fmt: skip
         self.clf_.fit(Z, y)

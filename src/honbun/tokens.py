@@ -143,3 +143,9 @@ def tokenize(text: str) -> list[Token]:
     if "\t" in text or "\n" in text or "\0" in text:
         return _tokenize_nodes(text)
     return list(_tokenize_lines(text))
+
+
+def clear_caches() -> None:
+    """Forget cached tokens (for benchmarks that time tokenisation from cold)."""
+    _tokenize_lines.cache_clear()
+    _token_cache.clear()
