@@ -306,8 +306,14 @@ def test_mlflow_serving_answers_invocations_with_the_scoring_json(trained: dict,
     mlflow_bin = str(Path(sys.executable).parent / "mlflow")
     cmd = [mlflow_bin, "models", "serve", "-m", "models:/honbun-tiny@champion",
            "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)]  # fmt: skip
-    log = open(Path(trained["first"]["run_dir"]) / "serve.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    # mlflow starts its server as `bash -c "exec uvicorn ..."`, so the venv's bin must be on
+    # PATH even when the venv is not activated (as under `make test` / CI).
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    log_path = Path(trained["first"]["run_dir"]) / "serve.log"
+    log = open(log_path, "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -318,7 +324,7 @@ def test_mlflow_serving_answers_invocations_with_the_scoring_json(trained: dict,
                         break
             except OSError:
                 pass
-            assert proc.poll() is None, "mlflow models serve exited early"
+            assert proc.poll() is None, f"mlflow models serve exited early: {log_path.read_text()[-2000:]}"
             assert time.monotonic() < deadline, "server did not come up in 120 s"
             time.sleep(1)
         content = SEEDS[0].read_text("utf-8")
@@ -335,9 +341,10 @@ def test_mlflow_serving_answers_invocations_with_the_scoring_json(trained: dict,
         assert got[0] == json.loads(json.dumps(want))
         assert "error" in got[1]
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
         log.close()

@@ -12,7 +12,9 @@ distinct line is turned into a :class:`Token` once per process (Tokens are immut
 they are shared). The result is exactly what the node walk gives — the same lattice,
 the same feature string, parsed as fugashi parses it — about 2× faster. Texts that
 contain a tab, a newline or a NUL (which would break the line format, or which fugashi
-truncates) take the node walk.
+truncates) take the node walk on that same tagger. :func:`tagger` (the plain fugashi
+Tagger) is only built when asked for, so a scoring process maps the 260 MB dictionary
+(``sys.dic`` + ``matrix.bin``, shared file pages) once, not twice.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ def dictionary_info() -> dict[str, str]:
     """Name and version of the dictionary in use, for run records and model cards."""
     from importlib.metadata import version
 
-    info = tagger().dictionary_info[0]
+    info = _line_tagger().dictionary_info[0]  # the same dictionary file as tagger()
     return {
         "tokenizer": "fugashi",
         "fugashi_version": version("fugashi"),
@@ -104,17 +106,20 @@ def _make_token(surface: str, fields: list[str] | tuple[Any, ...], ct: int) -> T
     )
 
 
-_token_cache: dict[str, Token] = {}
+class _TokenCache(dict[str, Token]):
+    """Tokens by MeCab output line; a miss parses the line (and stores it while not full)."""
+
+    def __missing__(self, line: str) -> Token:
+        surface, feature, ct = line.split("\t")
+        # fugashi splits the feature CSV on commas unless a field is quoted.
+        fields = next(csv.reader([feature])) if '"' in feature else feature.split(",")
+        tok = _make_token(surface, fields, int(ct))
+        if len(self) < TOKEN_CACHE_MAX:
+            self[line] = tok
+        return tok
 
 
-def _from_line(line: str) -> Token:
-    surface, feature, ct = line.split("\t")
-    # fugashi splits the feature CSV on commas unless a field is quoted.
-    fields = next(csv.reader([feature])) if '"' in feature else feature.split(",")
-    tok = _make_token(surface, fields, int(ct))
-    if len(_token_cache) < TOKEN_CACHE_MAX:
-        _token_cache[line] = tok
-    return tok
+_token_cache = _TokenCache()
 
 
 @lru_cache(maxsize=TEXT_CACHE_SIZE)
@@ -122,20 +127,12 @@ def _tokenize_lines(text: str) -> tuple[Token, ...]:
     out = _line_tagger().parse(text)
     if not out:
         return ()
-    get = _token_cache.get
-    return tuple(get(line) or _from_line(line) for line in out.split("\n"))
+    return tuple(map(_token_cache.__getitem__, out.split("\n")))
 
 
 def _tokenize_nodes(text: str) -> list[Token]:
-    out = []
-    for w in tagger()(text):
-        f = w.feature
-        lemma = f.lemma if f.lemma and f.lemma != "*" else w.surface
-        ct = w.char_type
-        out.append(
-            Token(w.surface, lemma, f.pos1, f.pos2, CHAR_TYPES[ct] if ct < len(CHAR_TYPES) else "")
-        )
-    return out
+    # fugashi's node walk, on the same MeCab tagger (one dictionary mapping per process).
+    return [_make_token(w.surface, w.feature, w.char_type) for w in _line_tagger()(text)]
 
 
 def tokenize(text: str) -> list[Token]:
