@@ -173,11 +173,6 @@ def test_validate_reports_label_errors(cli, mini_repo, name, edit, message) -> N
     assert any(x.startswith(f"honbun: error: {bad}") and message in x for x in lines[:-1]), err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="annotations.py validate_doc: label/hash/topic errors name the file and block index "
-    "but not the line of the offending record (read_doc does not keep line numbers)",
-)
 def test_validate_label_errors_name_the_line(cli, mini_repo) -> None:
     bad = mini_repo / SEED_ANN
     recs = records(bad)

@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,9 @@ class BlockLabel:
     hash: str
     label: str
     role: str
+    # 1-based line of the record in its annotation file (None: not read from a file);
+    # bookkeeping for messages, never written
+    line: int | None = field(default=None, kw_only=True, compare=False, repr=False)
 
 
 @dataclass
@@ -42,6 +45,7 @@ class SentenceTopics:
     end: int
     hash: str
     topics: list[str]
+    line: int | None = field(default=None, kw_only=True, compare=False, repr=False)
 
 
 @dataclass
@@ -52,6 +56,7 @@ class DocAnnotation:
     blocks: dict[int, BlockLabel] = field(default_factory=dict)
     sentences: dict[tuple[int, int], SentenceTopics] = field(default_factory=dict)
     file: Path | None = None
+    line: int | None = None  # 1-based line of the header in ``file``
 
     @property
     def doc_id(self) -> str:
@@ -68,9 +73,20 @@ class DocAnnotation:
     def records(self) -> Iterator[dict[str, Any]]:
         yield {"type": "doc", **self.header}
         for b in sorted(self.blocks.values(), key=lambda b: b.index):
-            yield {"type": "block", **b.__dict__}
+            yield {"type": "block", **_fields(b)}
         for s in sorted(self.sentences.values(), key=lambda s: s.start):
-            yield {"type": "sentence", **s.__dict__}
+            yield {"type": "sentence", **_fields(s)}
+
+    def where(self, line: int | None = None) -> str:
+        """``file:line`` for messages (the file alone, or the doc_id, when unknown)."""
+        base = str(self.file or self.doc_id)
+        return f"{base}:{line}" if line is not None and self.file is not None else base
+
+
+def _fields(rec: BlockLabel | SentenceTopics) -> dict[str, Any]:
+    out = asdict(rec)
+    del out["line"]
+    return out
 
 
 class AnnotationError(ValueError):
@@ -123,12 +139,12 @@ def read_doc(path: str | Path) -> DocAnnotation:
                 for key in ("doc_id", "path", "format", "n_blocks"):
                     if key not in rec:
                         raise AnnotationError(f"{where}: doc header lacks '{key}'")
-                doc = DocAnnotation(rec, file=p)
+                doc = DocAnnotation(rec, file=p, line=n)
             elif kind == "block":
                 _keys(rec, _BLOCK_KEYS, where)
                 if rec["index"] in doc.blocks:
                     raise AnnotationError(f"{where}: duplicate block {rec['index']}")
-                doc.blocks[rec["index"]] = BlockLabel(**rec)
+                doc.blocks[rec["index"]] = BlockLabel(**rec, line=n)
             elif kind == "sentence":
                 _keys(rec, _SENT_KEYS, where)
                 key = (rec["start"], rec["end"])
@@ -136,7 +152,7 @@ def read_doc(path: str | Path) -> DocAnnotation:
                     raise AnnotationError(f"{where}: duplicate sentence {key}")
                 if not isinstance(rec["topics"], list):
                     raise AnnotationError(f"{where}: 'topics' must be a list")
-                doc.sentences[key] = SentenceTopics(**rec)
+                doc.sentences[key] = SentenceTopics(**rec, line=n)
             else:
                 raise AnnotationError(f"{where}: unknown record type {kind!r}")
     if doc is None:
@@ -191,8 +207,9 @@ def load_page_for(doc: DocAnnotation, repo_root: Path = Path(".")) -> Page:
 
 
 def validate_doc(doc: DocAnnotation, page: Page, labels: LabelConfig) -> list[str]:
-    """Every problem found, each a one-line message naming the file (empty list: valid)."""
-    where = str(doc.file or doc.doc_id)
+    """Every problem found, each a one-line message naming the file and, where known, the
+    line of the offending record (empty list: valid)."""
+    where = doc.where(doc.line)
     errors: list[str] = []
     if doc.header["n_blocks"] != len(page.blocks):
         errors.append(
@@ -203,6 +220,7 @@ def validate_doc(doc: DocAnnotation, page: Page, labels: LabelConfig) -> list[st
         errors.append(f"{where}: {len(page.blocks) - len(doc.blocks)} blocks lack a label")
     body_blocks = set()
     for b in doc.blocks.values():
+        where = doc.where(b.line)
         if not 0 <= b.index < len(page.blocks):
             errors.append(f"{where}: block {b.index} does not exist")
             continue
@@ -221,6 +239,7 @@ def validate_doc(doc: DocAnnotation, page: Page, labels: LabelConfig) -> list[st
     spans = {(s.start, s.end): s for s in page.sentences}
     known = set(labels.topic_names)
     for s in doc.sentences.values():
+        where = doc.where(s.line)
         cur = spans.get((s.start, s.end))
         if cur is None or cur.block != s.block:
             errors.append(f"{where}: sentence {s.start}-{s.end} is not a sentence any more")
