@@ -69,7 +69,9 @@ def evaluate_topics(
         oof = np.zeros(Y.shape, dtype=float)
         pred = np.zeros(Y.shape, dtype=int)
         for tr, te in _folds(groups, folds, seed + r):
-            tagger = TopicTagger(cfg, names).fit([items[i] for i in tr], Y[tr], groups[tr])
+            tagger = TopicTagger(cfg, names, lex.words).fit(
+                [items[i] for i in tr], Y[tr], groups[tr]
+            )
             proba = tagger.predict_proba([items[i] for i in te])
             oof[te] = proba
             pred[te] = (proba >= tagger.thresholds_).astype(int)
@@ -141,7 +143,9 @@ def evaluate_topics(
     rep.plots.append(_pr_plot(names, Y, oof_runs[0][0], run_dir / "topics_pr.png"))
     if curve:
         rep.plots.append(
-            _learning_curve(items, Y, groups, names, cfg, curve, folds, seed, run_dir, rep)
+            _learning_curve(
+                items, Y, groups, names, lex.words, cfg, curve, folds, seed, run_dir, rep
+            )
         )
     return rep
 
@@ -212,6 +216,7 @@ def _learning_curve(
     Y: np.ndarray,
     groups: np.ndarray,
     names: tuple[str, ...],
+    lexicon: dict[str, list[str]],
     cfg: TopicConfig,
     fractions: list[float],
     folds: int,
@@ -235,7 +240,9 @@ def _learning_curve(
             sub = np.array([i for i in tr if groups[i] in keep])
             if Y[sub].sum() == 0:
                 continue
-            tagger = TopicTagger(cfg, names).fit([items[i] for i in sub], Y[sub], groups[sub])
+            tagger = TopicTagger(cfg, names, lexicon).fit(
+                [items[i] for i in sub], Y[sub], groups[sub]
+            )
             scores.append(
                 _fold_scores(Y[te], tagger.predict([items[i] for i in te]), Y[te])["macro_f1"]
             )

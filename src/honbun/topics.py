@@ -5,11 +5,17 @@ Pipeline, top to bottom:
 1. :func:`analyse` — fugashi tokens of a text → content-word lemmas (tokens whose POS is
    in ``stop_pos`` are dropped; configurable).
 2. :class:`TextFeaturizer` — TF-IDF of lemma uni/bigrams + TF-IDF of character n-grams
-   (NFKC) + optionally the lemmas of the neighbouring sentences (prefixed ``ctx:``).
+   (NFKC) + optionally the lemmas of the neighbouring sentences (prefixed ``ctx:``) +
+   optionally one lexicon-hit column per label (``lex:<label>``: the sentence contains a
+   word of that label's keyword lexicon). The model learns how far to trust each lexicon;
+   the n-grams around the hit tell 派遣社員 from 部隊派遣.
 3. :class:`TopicTagger` — per label, logistic regression or a linear SVM calibrated to
    probabilities (sigmoid, 3 folds), class-weighted for rare labels; a decision threshold
    per label tuned to maximise F1 on out-of-fold probabilities (scikit-learn's threshold
-   tuners are binary-only, so it is done label by label).
+   tuners are binary-only, so it is done label by label). A label with fewer than
+   ``min_positives`` positive training sentences cannot be learned; it falls back to its
+   lexicon (:class:`LexiconRule`) until more are annotated — the cold start of a label a
+   user has just added.
 4. :func:`rollup` — block and document scores are the maximum of their sentences'
    probabilities: one clear sentence is enough to say a paragraph is about a topic, and
    unlike noisy-or the score does not creep up with the number of weak sentences.
@@ -48,6 +54,11 @@ class TopicConfig:
     max_features: int = 200_000
     class_weight: str | None = "balanced"
     tune_thresholds: bool = True
+    lexicon_features: bool = True  # one lexicon-hit column per label (needs a lexicon)
+    # Value of a hit column, against TF-IDF rows of norm 1. 5-fold x 3 CV, macro F1:
+    # 1.0 -> 0.492, 0.5 -> 0.509, 0.25 -> 0.484; without the column 0.354.
+    lexicon_weight: float = 0.5
+    min_positives: int = 5  # fewer positive training sentences: use the label's lexicon
     seed: int = 13
 
     @classmethod
@@ -94,11 +105,19 @@ def prepare_items(items: list[TextItem], cfg: TopicConfig) -> list[TextItem]:
     return items
 
 
-class TextFeaturizer:
-    """TF-IDF of lemma n-grams, character n-grams and context lemmas, stacked."""
+def lexicon_hits(texts: list[str], lexicon: dict[str, list[str]]) -> sp.csr_matrix:
+    """``(n_texts, n_lexicon_labels)`` 0/1: the NFKC text contains one of the label's words."""
+    rows = [nfkc(t) for t in texts]
+    cols = [[float(any(w in t for w in words)) for words in lexicon.values()] for t in rows]
+    return sp.csr_matrix(np.array(cols, dtype=float).reshape(len(texts), len(lexicon)))
 
-    def __init__(self, cfg: TopicConfig) -> None:
+
+class TextFeaturizer:
+    """TF-IDF of lemma n-grams, character n-grams and context lemmas (+ lexicon hits), stacked."""
+
+    def __init__(self, cfg: TopicConfig, lexicon: dict[str, list[str]] | None = None) -> None:
         self.cfg = cfg
+        self.lexicon = lexicon if cfg.lexicon_features and lexicon else {}
 
     def fit(self, items: list[TextItem]) -> TextFeaturizer:
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -128,14 +147,41 @@ class TextFeaturizer:
         if self.ctx_ is not None:
             # Context counts half: it helps with "同国" or "同軍" but must not dominate.
             parts.append(0.5 * self.ctx_.transform([it.context_lemmas or "ctx:" for it in items]))
+        if self.lexicon:
+            w = self.cfg.lexicon_weight
+            parts.append(w * lexicon_hits([it.text for it in items], self.lexicon))
         return sp.hstack(parts).tocsr()
+
+    def lexicon_column(self, label: str) -> int | None:
+        """Column index of ``lex:<label>`` (the lexicon block comes last), if any."""
+        if label not in self.lexicon:
+            return None
+        return self.n_features() - len(self.lexicon) + list(self.lexicon).index(label)
+
+    def n_features(self) -> int:
+        n = len(self.word_.vocabulary_) + len(self.char_.vocabulary_) + len(self.lexicon)
+        return n + (len(self.ctx_.vocabulary_) if self.ctx_ is not None else 0)
 
     def feature_names(self) -> list[str]:
         names = [f"w:{x}" for x in self.word_.get_feature_names_out()]
         names += [f"c:{x}" for x in self.char_.get_feature_names_out()]
         if self.ctx_ is not None:
             names += list(self.ctx_.get_feature_names_out())
+        names += [f"lex:{x}" for x in self.lexicon]
         return names
+
+
+@dataclass
+class LexiconRule:
+    """A label with too few examples to learn: its lexicon-hit column, as a probability."""
+
+    column: int
+    hit: float = 0.9  # above every tuned threshold on the grid's low end, below certainty
+    miss: float = 0.0
+
+    def predict_proba(self, X: sp.csr_matrix) -> np.ndarray:
+        p = np.where(X[:, self.column].toarray().ravel() > 0, self.hit, self.miss)
+        return np.column_stack([1 - p, p])
 
 
 def _linear(cfg: TopicConfig) -> Any:
@@ -169,15 +215,24 @@ def best_threshold(y: np.ndarray, p: np.ndarray) -> float:
 class TopicTagger:
     """One-vs-rest topic tagger with per-label thresholds (see the module docstring)."""
 
-    def __init__(self, cfg: TopicConfig, labels: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        cfg: TopicConfig,
+        labels: tuple[str, ...],
+        lexicon: dict[str, list[str]] | None = None,
+    ) -> None:
         self.cfg = cfg
         self.labels = labels
+        self.lexicon = lexicon or {}  # label -> keywords (NFKC), for features and cold start
 
-    def _fit_models(self, X: sp.csr_matrix, Y: np.ndarray) -> list[Any]:
+    def _fit_models(self, X: sp.csr_matrix, Y: np.ndarray, feat: TextFeaturizer) -> list[Any]:
         models: list[Any] = []
         for k in range(Y.shape[1]):
             y = Y[:, k]
-            if y.min() == y.max():
+            col = feat.lexicon_column(self.labels[k])
+            if col is not None and y.sum() < self.cfg.min_positives:
+                models.append(LexiconRule(col))
+            elif y.min() == y.max():
                 models.append(float(y[0]) if len(y) else 0.0)  # constant: no positives
             else:
                 models.append(_linear(self.cfg).fit(X, y))
@@ -196,9 +251,9 @@ class TopicTagger:
     ) -> TopicTagger:
         """Fit; ``groups`` (e.g. document ids) keep inner folds honest for thresholds."""
         prepare_items(items, self.cfg)
-        self.featurizer_ = TextFeaturizer(self.cfg).fit(items)
+        self.featurizer_ = TextFeaturizer(self.cfg, self.lexicon).fit(items)
         X = self.featurizer_.transform(items)
-        self.models_ = self._fit_models(X, Y)
+        self.models_ = self._fit_models(X, Y, self.featurizer_)
         self.thresholds_ = np.full(len(self.labels), 0.5)
         if self.cfg.tune_thresholds and len(items) >= 2 * INNER_FOLDS:
             oof = self._oof(items, Y, groups)
@@ -214,8 +269,8 @@ class TopicTagger:
         n = min(INNER_FOLDS, len(set(g.tolist())))
         oof = np.zeros(Y.shape, dtype=float)
         for tr, te in GroupKFold(n_splits=n).split(items, groups=g):
-            feat = TextFeaturizer(self.cfg).fit([items[i] for i in tr])
-            models = self._fit_models(feat.transform([items[i] for i in tr]), Y[tr])
+            feat = TextFeaturizer(self.cfg, self.lexicon).fit([items[i] for i in tr])
+            models = self._fit_models(feat.transform([items[i] for i in tr]), Y[tr], feat)
             oof[te] = self._proba(models, feat.transform([items[i] for i in te]))
         return oof
 
@@ -237,6 +292,11 @@ class TopicTagger:
             row = X.getrow(r)
             per: dict[str, list[tuple[str, float]]] = {}
             for k, label in enumerate(self.labels):
+                rule = self.models_[k]
+                if isinstance(rule, LexiconRule):  # cold-start label: the lexicon hit is all
+                    if X[r, rule.column] > 0:
+                        per[label] = [(f"lex:{label}", rule.hit)]
+                    continue
                 coef = _coefficients(self.models_[k])
                 if coef is None or row.nnz == 0:
                     continue
@@ -252,7 +312,7 @@ class TopicTagger:
 
 
 def _coefficients(model: Any) -> np.ndarray | None:
-    if isinstance(model, float):
+    if isinstance(model, float | LexiconRule):
         return None
     if hasattr(model, "coef_"):
         return np.ravel(model.coef_)

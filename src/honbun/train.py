@@ -236,6 +236,7 @@ def train_topics(
     exp: Experiment, labels: LabelConfig, out: RunOutput, run_dir: Path
 ) -> dict[str, Any]:
     from honbun.dataset import load_topic_gold
+    from honbun.lexicon import Lexicon
     from honbun.topic_eval import evaluate_topics
     from honbun.topics import TextItem, TopicConfig, TopicTagger
 
@@ -263,7 +264,8 @@ def train_topics(
     items = [TextItem(s.text, s.context) for s in gold]
     Y = np.array([[int(n in s.topics) for n in names] for s in gold], dtype=int)
     t0 = time.perf_counter()
-    tagger = TopicTagger(cfg, names).fit(items, Y, np.array([s.doc_id for s in gold]))
+    lexicon = Lexicon.from_config(labels).words
+    tagger = TopicTagger(cfg, names, lexicon).fit(items, Y, np.array([s.doc_id for s in gold]))
     out.timings["topics_fit_s"] = time.perf_counter() - t0
     return {"topic_cfg": cfg, "topic_model": tagger}
 
