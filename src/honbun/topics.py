@@ -108,7 +108,8 @@ def prepare_items(items: list[TextItem], cfg: TopicConfig) -> list[TextItem]:
 def lexicon_hits(texts: list[str], lexicon: dict[str, list[str]]) -> sp.csr_matrix:
     """``(n_texts, n_lexicon_labels)`` 0/1: the NFKC text contains one of the label's words."""
     rows = [nfkc(t) for t in texts]
-    cols = [[float(any(w in t for w in words)) for words in lexicon.values()] for t in rows]
+    lex = [[nfkc(w) for w in words] for words in lexicon.values()]  # both sides NFKC
+    cols = [[float(any(w in t for w in words)) for words in lex] for t in rows]
     return sp.csr_matrix(np.array(cols, dtype=float).reshape(len(texts), len(lexicon)))
 
 

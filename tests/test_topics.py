@@ -1,0 +1,120 @@
+"""The topic tagger: shapes, thresholds, lexicon column and cold-start fallback, roll-up."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from honbun.topics import (
+    THRESHOLD_GRID,
+    LexiconRule,
+    TextItem,
+    TopicConfig,
+    TopicTagger,
+    best_threshold,
+    lexicon_hits,
+    rollup,
+)
+
+LABELS = ("deployment", "sanctions")
+LEXICON = {"deployment": ["派遣", "派兵"], "sanctions": ["制裁"]}
+
+# Military deployment vs the hard negative 派遣社員 (temp staff), plus filler.
+POS = [
+    "北朝鮮はロシアに部隊を派遣した。",
+    "兵士約一万人が前線に派遣されたという。",
+    "政府は追加の部隊派遣を否定した。",
+    "特殊部隊がクルスク州に派兵された。",
+    "工兵部隊の派遣も検討されている。",
+    "派遣された部隊は訓練を終えた。",
+]
+NEG = [
+    "派遣社員として働く人が増えている。",
+    "人材派遣会社の売上が伸びた。",
+    "派遣社員の待遇改善が課題だ。",
+    "新しいスマートフォンが発売された。",
+    "週末は晴れの予報です。",
+    "野球の試合は雨で中止になった。",
+    "株価は小幅に上昇した。",
+    "映画の公開日が決まった。",
+]
+SANCTION_POS = ["米国は北朝鮮への制裁を強化した。", "国連の制裁決議に違反した。"]
+
+
+def _data() -> tuple[list[TextItem], np.ndarray, np.ndarray]:
+    texts = POS + NEG + SANCTION_POS
+    y_dep = [1] * len(POS) + [0] * (len(NEG) + len(SANCTION_POS))
+    y_san = [0] * (len(POS) + len(NEG)) + [1] * len(SANCTION_POS)
+    Y = np.array([y_dep, y_san]).T
+    groups = np.arange(len(texts)) // 2  # two sentences per "document"
+    return [TextItem(t) for t in texts], Y, groups
+
+
+@pytest.fixture(scope="module")
+def tagger() -> TopicTagger:
+    items, Y, groups = _data()
+    return TopicTagger(TopicConfig(), LABELS, LEXICON).fit(items, Y, groups)
+
+
+def test_shapes_and_thresholds(tagger: TopicTagger) -> None:
+    items = [TextItem("部隊を派遣する。"), TextItem("天気が良い。"), TextItem("")]
+    P = tagger.predict_proba(items)
+    assert P.shape == (3, 2)
+    assert ((P >= 0) & (P <= 1)).all()
+    assert tagger.predict(items).shape == (3, 2)
+    assert len(tagger.thresholds_) == 2
+    assert all(THRESHOLD_GRID[0] <= t <= THRESHOLD_GRID[-1] for t in tagger.thresholds_)
+
+
+def test_learned_label_separates_the_hard_negative(tagger: TopicTagger) -> None:
+    # Both contain the lexicon word 派遣; only one is about troops.
+    p = tagger.predict_proba([TextItem("ロシアへの部隊派遣が続く。"), TextItem("派遣社員を募集する。")])
+    assert p[0, 0] > p[1, 0]
+
+
+def test_rare_label_falls_back_to_its_lexicon(tagger: TopicTagger) -> None:
+    # Two positives < min_positives (5): the sanctions model is the lexicon rule.
+    rule = tagger.models_[1]
+    assert isinstance(rule, LexiconRule)
+    assert not isinstance(tagger.models_[0], LexiconRule)
+    p = tagger.predict_proba([TextItem("ＥＵは経済制裁を決めた。"), TextItem("経済が回復した。")])
+    assert p[0, 1] == pytest.approx(rule.hit)
+    assert p[1, 1] == pytest.approx(rule.miss)
+    assert tagger.predict([TextItem("制裁を科す。")])[0, 1] == 1
+    expl = tagger.explain([TextItem("制裁を科す。")])[0]
+    assert expl["sanctions"] == [("lex:sanctions", rule.hit)]
+
+
+def test_without_lexicon_features_a_rare_label_is_learned() -> None:
+    items, Y, groups = _data()
+    cfg = TopicConfig(lexicon_features=False)
+    t = TopicTagger(cfg, LABELS, LEXICON).fit(items, Y, groups)
+    assert not any(isinstance(m, LexiconRule) for m in t.models_)
+    assert not any(n.startswith("lex:") for n in t.featurizer_.feature_names())
+
+
+def test_lexicon_column_is_last_and_named(tagger: TopicTagger) -> None:
+    names = tagger.featurizer_.feature_names()
+    assert names[-2:] == ["lex:deployment", "lex:sanctions"]
+    assert tagger.featurizer_.lexicon_column("sanctions") == len(names) - 1
+    assert tagger.featurizer_.n_features() == len(names)
+
+
+def test_lexicon_hits_normalise_full_width() -> None:
+    X = lexicon_hits(["ＥＵの制裁", "派遣社員", "なし"], {"s": ["制裁"], "d": ["派遣"], "x": ["ＥＵ"]})
+    assert X.toarray().tolist() == [[1, 0, 1], [0, 1, 0], [0, 0, 0]]
+
+
+def test_best_threshold_maximises_f1() -> None:
+    y = np.array([1, 1, 0, 0, 0])
+    p = np.array([0.9, 0.6, 0.55, 0.2, 0.1])
+    t = best_threshold(y, p)
+    assert 0.55 < t <= 0.6
+    assert best_threshold(np.zeros(3, int), p[:3]) == 0.5
+
+
+def test_rollup_is_the_max_per_owner() -> None:
+    P = np.array([[0.1, 0.9], [0.7, 0.2], [0.3, 0.3]])
+    out = rollup(P, [0, 0, 1])
+    assert out[0].tolist() == [0.7, 0.9]
+    assert out[1].tolist() == [0.3, 0.3]
