@@ -71,6 +71,7 @@ def test_training_writes_model_card_report_and_metrics(trained: dict) -> None:
     assert card["versions"]["dictionary"] == "unidic-lite"
     assert len(card["data"]["sha256"]) == 64
     run_dir = Path(trained["first"]["run_dir"])
+    assert not any(p.name.endswith(".partial") for p in run_dir.parent.iterdir())
     for name in ("config.toml", "metrics.json", "data_manifest.json", "boilerplate_comparison.md",
                  "boilerplate_errors.jsonl", "boilerplate_pr.png", "topics_report.md",
                  "topics_pr.png", "topics_learning_curve.png"):  # fmt: skip
@@ -220,6 +221,20 @@ def test_interrupted_save_keeps_the_previous_model(
         bundle.save(root, "name = 'tiny'\n")
     assert (root / "tiny" / "model.joblib").read_bytes() == before
     assert sorted(p.name for p in root.iterdir()) == ["tiny"]
+
+
+def test_interrupted_training_leaves_no_run_folder(tmp_path: Path, monkeypatch) -> None:
+    from honbun import train
+
+    def boom(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train, "train_topics", boom)  # after the boilerplate model
+    monkeypatch.setattr(train, "train_boilerplate", lambda *a, **k: {})
+    with pytest.raises(KeyboardInterrupt):
+        train.run(load_experiment(TINY), tmp_path / "models", tmp_path / "runs", track=False)
+    assert list((tmp_path / "runs" / "tiny").iterdir()) == []
+    assert not (tmp_path / "models").exists() or not any((tmp_path / "models").iterdir())
 
 
 def test_mlflow_run_has_params_metrics_tags_artifacts_and_registered_model(trained: dict) -> None:

@@ -9,6 +9,8 @@ per-label report, error file, plots, data manifest, the config), and an MLflow r
 from __future__ import annotations
 
 import json
+import shutil
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -87,6 +89,7 @@ def train_boilerplate(
         gold = gold[: int(data["limit"])]
     html = [g for g in gold if g.page.format == "html"]
     text = [g for g in gold if g.page.format != "html"]
+    progress(f"boilerplate: tokenising and featurising {len(html)} HTML pages")
     t0 = time.perf_counter()
     prepared = [prepare(g.page, cfg, g.site) for g in html]
     out.timings["boilerplate_prepare_s"] = time.perf_counter() - t0
@@ -94,6 +97,7 @@ def train_boilerplate(
     folds = make_folds(html, scheme, exp.seed)
     fold_ids = [[html[i].page.doc_id for i in f] for f in folds]
     systems = []
+    progress(f"boilerplate: {cfg.model} model, {scheme} CV ({len(folds)} folds)")
     t0 = time.perf_counter()
     oof = cross_validate(cfg, html, prepared, folds)
     out.timings["boilerplate_cv_s"] = time.perf_counter() - t0
@@ -101,6 +105,7 @@ def train_boilerplate(
     systems.append(main)
     for name in compare:
         if name != cfg.model:
+            progress(f"boilerplate: {name} model for the comparison, same folds")
             alt = ModelConfig(**{**cfg.__dict__, "model": name})
             systems.append(
                 score_model(
@@ -110,6 +115,7 @@ def train_boilerplate(
                     alt.threshold,
                 )
             )
+    progress(f"boilerplate: baselines {', '.join(baselines)}")
     systems += score_block_baselines(html)
     wanted = [b for b in baselines if b not in ("all-body", "rule")]
     systems += score_text_baselines(html, [b for b in wanted if b in available_text_baselines()])
@@ -123,6 +129,7 @@ def train_boilerplate(
     ]
     t_gold = html + text
     t_folds = make_folds(t_gold, scheme, exp.seed)
+    progress(f"boilerplate: text-only model, {scheme} CV ({len(t_folds)} folds)")
     t0 = time.perf_counter()
     t_oof = cross_validate(tcfg, t_gold, t_pages, t_folds)
     out.timings["text_model_cv_s"] = time.perf_counter() - t0
@@ -193,6 +200,7 @@ def train_boilerplate(
     out.plots.append(_plot_block_pr(html, oof, run_dir / "boilerplate_pr.png"))
 
     # Final models on all pages.
+    progress("boilerplate: final models on all pages")
     t0 = time.perf_counter()
     html_model = BlockModel(cfg).fit(prepared, [g.y for g in html])
     out.timings["boilerplate_fit_s"] = time.perf_counter() - t0
@@ -299,18 +307,52 @@ def run(
     track: bool = True,
 ) -> dict[str, Any]:
     """Train and evaluate everything the config enables; save the bundle; record the run."""
-    from honbun.bundle import ModelBundle, label_signature, versions
 
     labels = load_labels(exp.labels_path)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir = runs_dir / exp.name / stamp
-    run_dir.mkdir(parents=True, exist_ok=True)
+    # The report is built in a hidden sibling and renamed when complete, so an interrupted
+    # training leaves no half-filled run folder.
+    partial = runs_dir / exp.name / f".{stamp}.partial"
+    partial.mkdir(parents=True, exist_ok=True)
+    try:
+        out, card, model_path = _train_into(exp, labels, stamp, partial, models_dir)
+        _write_run_dir(partial, exp, out, card)
+        partial.rename(run_dir)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    summary = {
+        "model": str(model_path),
+        "run_dir": str(run_dir),
+        "data_sha256": card["data"]["sha256"],
+        "metrics": out.metrics,
+    }
+    if track:
+        from honbun.tracking import record_run
+
+        summary.update(record_run(exp, out, card, model_path, run_dir))
+    return summary
+
+
+def progress(message: str) -> None:
+    """One progress line on stderr (stdout carries the summary)."""
+    print(f"[honbun train {datetime.now().strftime('%H:%M:%S')}] {message}", file=sys.stderr)
+
+
+def _train_into(
+    exp: Experiment, labels: LabelConfig, stamp: str, run_dir: Path, models_dir: Path
+) -> tuple[RunOutput, dict[str, Any], Path]:
+    """Train and evaluate what the config enables; save the bundle; the report goes to run_dir."""
+    from honbun.bundle import ModelBundle, label_signature, versions
+
     out = RunOutput()
     t0 = time.perf_counter()
     parts: dict[str, Any] = {}
     if exp.enabled("boilerplate"):
         parts.update(train_boilerplate(exp, labels, out, run_dir))
     if exp.enabled("topics"):
+        progress("topics: grouped CV, learning curve, final model")
         parts.update(train_topics(exp, labels, out, run_dir))
         out.manifest += [
             {"path": str(f), "sha256": ""}
@@ -319,6 +361,7 @@ def run(
             )
         ]
     if exp.enabled("documents"):
+        progress("documents: CV and final model")
         parts.update(train_documents(exp, out))
     out.timings["total_s"] = time.perf_counter() - t0
     paths = {m["path"].split("#", 1)[0] for m in out.manifest} | {str(exp.labels_path)}
@@ -346,18 +389,8 @@ def run(
     }
     bundle = ModelBundle(name=exp.name, labels=labels, card=card, **parts)
     model_path = bundle.save(models_dir, exp.text)
-    _write_run_dir(run_dir, exp, out, card)
-    summary = {
-        "model": str(model_path),
-        "run_dir": str(run_dir),
-        "data_sha256": dhash,
-        "metrics": out.metrics,
-    }
-    if track:
-        from honbun.tracking import record_run
-
-        summary.update(record_run(exp, out, card, model_path, run_dir))
-    return summary
+    progress(f"saved {model_path} ({out.timings['total_s']:.0f} s)")
+    return out, card, model_path
 
 
 def _write_run_dir(run_dir: Path, exp: Experiment, out: RunOutput, card: dict[str, Any]) -> None:
