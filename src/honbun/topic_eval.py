@@ -121,8 +121,9 @@ def evaluate_topics(
         {
             "macro_f1": float(np.mean(per_label_f1)),
             "micro_f1": float(np.mean(micro)),
-            "macro_f1_fold_mean": float(np.mean(fold_macro)),
-            "macro_f1_fold_std": float(np.std(fold_macro)),
+            # A fold can hold no positive of any label (nan); it has no macro F1 to average.
+            "macro_f1_fold_mean": float(np.nanmean(fold_macro)),
+            "macro_f1_fold_std": float(np.nanstd(fold_macro)),
             "micro_f1_fold_std": float(np.std(fold_micro)),
             "lexicon_macro_f1": float(np.mean(lex_f1)),
             "lexicon_micro_f1": _prf(Y.ravel(), L.ravel())[2],

@@ -118,7 +118,10 @@ def train_boilerplate(
     progress(f"boilerplate: baselines {', '.join(baselines)}")
     systems += score_block_baselines(html)
     wanted = [b for b in baselines if b not in ("all-body", "rule")]
-    systems += score_text_baselines(html, [b for b in wanted if b in available_text_baselines()])
+    missing = [b for b in wanted if b not in available_text_baselines()]
+    if missing:
+        progress(f"boilerplate: skipping {', '.join(missing)} (install the `baselines` extra)")
+    systems += score_text_baselines(html, [b for b in wanted if b not in missing])
 
     # The text-only model: HTML pages seen as text dumps, plus the real text dumps.
     tcfg = ModelConfig(
