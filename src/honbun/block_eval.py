@@ -90,7 +90,10 @@ def _run_fold(
     test_set = set(test.tolist())
     train = [i for i in range(len(prepared)) if i not in test_set]
     model = BlockModel(cfg).fit([prepared[i] for i in train], [labels[i] for i in train])
-    return model.predict_proba([prepared[i] for i in test])
+    # One page at a time, as `honbun score` sees them: scoring a held-out site's pages
+    # together would let the repetition feature see that site's boilerplate, which a
+    # user scoring a single page never gets.
+    return [model.predict_proba([prepared[i]])[0] for i in test]
 
 
 def _run_folds(
