@@ -131,7 +131,8 @@ def evaluate_topics(
     )
     lines += [
         "",
-        f"Macro F1: model {rep.metrics['macro_f1']:.3f} (fold mean {np.mean(fold_macro):.3f} ± {np.std(fold_macro):.3f}), "
+        f"Macro F1: model {rep.metrics['macro_f1']:.3f} (fold mean {rep.metrics['macro_f1_fold_mean']:.3f} "
+        f"± {rep.metrics['macro_f1_fold_std']:.3f}), "
         f"lexicon {rep.metrics['lexicon_macro_f1']:.3f}. Micro F1: model {rep.metrics['micro_f1']:.3f} "
         f"(± {np.std(fold_micro):.3f} over folds), lexicon {rep.metrics['lexicon_micro_f1']:.3f}.",
         "",
