@@ -194,9 +194,12 @@ def _linear(cfg: TopicConfig) -> Any:
         svm = LinearSVC(C=cfg.C / 8, class_weight=cfg.class_weight, random_state=cfg.seed)
         return CalibratedClassifierCV(svm, method="sigmoid", cv=3)
     # Dual liblinear: far fewer sentences than n-gram features, so the dual converges fast.
+    # liblinear's dual solver visits samples in a random order: seed it, or two trainings
+    # of one config give different probabilities.
     return LogisticRegression(
-        C=cfg.C, class_weight=cfg.class_weight, solver="liblinear", dual=True, max_iter=1000
-    )
+        C=cfg.C, class_weight=cfg.class_weight, solver="liblinear", dual=True, max_iter=1000,
+        random_state=cfg.seed,
+    )  # fmt: skip
 
 
 def best_threshold(y: np.ndarray, p: np.ndarray) -> float:
