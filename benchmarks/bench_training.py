@@ -100,6 +100,7 @@ def main() -> None:
     for frac in args.fractions:
         keep = subset([g.page.doc_id for g in gold], frac)
         sub = [g for g in gold if g.page.doc_id in keep]
+
         def prep(sub: list[Any] = sub) -> list[Any]:
             clear_caches()  # every run tokenises from cold
             return [prepare(g.page, cfg, site=g.site) for g in sub]
@@ -137,7 +138,8 @@ def main() -> None:
         tok_s, prepped = best_of(args.repeat, tok)
         # fit() skips tokenisation for items whose lemmas are already filled in.
         fit_s, _ = best_of(
-            args.repeat, lambda p=prepped, y=Y, g=groups: TopicTagger(tcfg, names, lexicon).fit(p, y, g)
+            args.repeat,
+            lambda p=prepped, y=Y, g=groups: TopicTagger(tcfg, names, lexicon).fit(p, y, g),
         )
         print(f"{frac:>8.0%} | {len(keep):>9} | {len(sub):>9} | "
               f"{tok_s:>10.2f} | {fit_s:>8.2f} | {tok_s + fit_s:>8.2f}")  # fmt: skip

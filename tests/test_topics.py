@@ -68,7 +68,9 @@ def test_shapes_and_thresholds(tagger: TopicTagger) -> None:
 
 def test_learned_label_separates_the_hard_negative(tagger: TopicTagger) -> None:
     # Both contain the lexicon word 派遣; only one is about troops.
-    p = tagger.predict_proba([TextItem("ロシアへの部隊派遣が続く。"), TextItem("派遣社員を募集する。")])
+    p = tagger.predict_proba(
+        [TextItem("ロシアへの部隊派遣が続く。"), TextItem("派遣社員を募集する。")]
+    )
     assert p[0, 0] > p[1, 0]
 
 
@@ -101,7 +103,9 @@ def test_lexicon_column_is_last_and_named(tagger: TopicTagger) -> None:
 
 
 def test_lexicon_hits_normalise_full_width() -> None:
-    X = lexicon_hits(["ＥＵの制裁", "派遣社員", "なし"], {"s": ["制裁"], "d": ["派遣"], "x": ["ＥＵ"]})
+    X = lexicon_hits(
+        ["ＥＵの制裁", "派遣社員", "なし"], {"s": ["制裁"], "d": ["派遣"], "x": ["ＥＵ"]}
+    )
     assert X.toarray().tolist() == [[1, 0, 1], [0, 1, 0], [0, 0, 0]]
 
 

@@ -323,7 +323,10 @@ def test_mlflow_serving_answers_invocations_with_the_scoring_json(trained: dict,
            "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)]  # fmt: skip
     # mlflow starts its server as `bash -c "exec uvicorn ..."`, so the venv's bin must be on
     # PATH even when the venv is not activated (as under `make test` / CI).
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
     log_path = Path(trained["first"]["run_dir"]) / "serve.log"
     log = open(log_path, "w")  # noqa: SIM115
     proc = subprocess.Popen(
@@ -339,7 +342,9 @@ def test_mlflow_serving_answers_invocations_with_the_scoring_json(trained: dict,
                         break
             except OSError:
                 pass
-            assert proc.poll() is None, f"mlflow models serve exited early: {log_path.read_text()[-2000:]}"
+            assert proc.poll() is None, (
+                f"mlflow models serve exited early: {log_path.read_text()[-2000:]}"
+            )
             assert time.monotonic() < deadline, "server did not come up in 120 s"
             time.sleep(1)
         content = SEEDS[0].read_text("utf-8")
