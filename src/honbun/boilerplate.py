@@ -118,6 +118,11 @@ class PreparedPage:
     def n(self) -> int:
         return len(self.page.blocks)
 
+    @property
+    def lengths(self) -> np.ndarray:
+        """Characters per block, ``(n_blocks,)`` float."""
+        return np.array([len(b.text) for b in self.page.blocks], dtype=float)
+
 
 # ------------------------------------------------------------------------ preparing
 @lru_cache(maxsize=1)
@@ -272,6 +277,17 @@ class SparseDesign:
 
 
 # ------------------------------------------------------------------ stage-2 features
+def _stage2_frame(p: PreparedPage, width: int) -> tuple[np.ndarray, bool]:
+    """A NaN ``(n_blocks, width)`` array, and whether the page has a DOM to fill it from."""
+    out = np.full((p.n, width), np.nan)
+    return out, bool(p.n) and p.page.blocks[0].dom is not None
+
+
+def _expected_body_chars(proba: np.ndarray, lengths: np.ndarray) -> float:
+    """Sum of p(body) × chars over the page (floored, it is a denominator)."""
+    return max(1e-9, float(np.dot(proba, lengths)))
+
+
 def container_features(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
     """Where each block sits relative to the likely article container, ``(n_blocks, 5)``.
 
@@ -282,13 +298,11 @@ def container_features(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
     with >= CONTAINER_MIN_BLOCKS blocks); mean probability of its siblings (same parent);
     best coverage × purity among the block's ancestors. NaN without a DOM.
     """
-    blocks = p.page.blocks
-    n = len(blocks)
-    out = np.full((n, 5), np.nan)
-    if not n or blocks[0].dom is None:
+    out, has_dom = _stage2_frame(p, 5)
+    if not has_dom:
         return out
-    lengths = np.array([len(b.text) for b in blocks], dtype=float)
-    chains = [b.dom.ancestors() if b.dom else [] for b in blocks]
+    lengths = p.lengths
+    chains = [b.dom.ancestors() if b.dom else [] for b in p.page.blocks]
     body: dict[str, float] = defaultdict(float)
     total: dict[str, float] = defaultdict(float)
     count: dict[str, int] = defaultdict(int)
@@ -297,7 +311,7 @@ def container_features(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
             body[a] += proba[i] * lengths[i]
             total[a] += lengths[i]
             count[a] += 1
-    page_body = max(1e-9, float(np.dot(proba, lengths)))
+    page_body = _expected_body_chars(proba, lengths)
     score = {a: (body[a] / page_body) * (body[a] / max(1.0, total[a])) for a in body}
     best = max(score, key=lambda a: (score[a], -len(a)))
     best_purity = body[best] / max(1.0, total[best])
@@ -325,16 +339,14 @@ def group_features(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
     group's highest other score (NaN for a block alone in its group), and the group's
     share of the page's expected body characters. NaN without a DOM.
     """
-    blocks = p.page.blocks
-    n = len(blocks)
-    out = np.full((n, 3), np.nan)
-    if not n or blocks[0].dom is None:
+    out, has_dom = _stage2_frame(p, 3)
+    if not has_dom:
         return out
-    lengths = np.array([len(b.text) for b in blocks], dtype=float)
+    lengths = p.lengths
     groups: dict[str, list[int]] = defaultdict(list)
-    for i, b in enumerate(blocks):
+    for i, b in enumerate(p.page.blocks):
         groups[_signature(b)].append(i)
-    page_body = max(1e-9, float(np.dot(proba, lengths)))
+    page_body = _expected_body_chars(proba, lengths)
     for members in groups.values():
         idx = np.array(members)
         w, s = lengths[idx], proba[idx]
@@ -583,10 +595,7 @@ class BlockModel:
         """Sample weights: ``pos_weight`` for body, times (chars / page mean) ** length_weight."""
         w = np.where(y == 1, self.cfg.pos_weight, 1.0)
         if self.cfg.length_weight:
-            rel = []
-            for p in pages:
-                lengths = np.array([len(b.text) for b in p.page.blocks], dtype=float)
-                rel.append(lengths / max(1.0, lengths.mean()))
+            rel = [p.lengths / max(1.0, p.lengths.mean()) for p in pages]
             w = w * np.concatenate(rel) ** self.cfg.length_weight
         return w / w.mean()
 
@@ -655,8 +664,9 @@ class BlockModel:
                 oof2[te] = model.predict_proba(X2[te])[:, 1]
                 self.stage2_.append(model)
             if cfg.tune_threshold:
-                lengths = [np.array([len(b.text) for b in p.page.blocks], float) for p in pages]
-                self.threshold_ = best_threshold(_split(oof2, pages), labels, lengths)
+                self.threshold_ = best_threshold(
+                    _split(oof2, pages), labels, [p.lengths for p in pages]
+                )
         if cfg.refit:
             self.stage2_ = [self._hgb().fit(X2, y, sample_weight=w)]
         return self
