@@ -58,7 +58,9 @@ class TopicConfig:
     # Value of a hit column, against TF-IDF rows of norm 1. 5-fold x 3 CV, macro F1:
     # 1.0 -> 0.492, 0.5 -> 0.509, 0.25 -> 0.484; without the column 0.354.
     lexicon_weight: float = 0.5
-    min_positives: int = 5  # fewer positive training sentences: use the label's lexicon
+    # Fewer positive training sentences: the label is its lexicon (read from its lex:
+    # column, so this needs lexicon_features).
+    min_positives: int = 5
     seed: int = 13
 
     @classmethod
@@ -106,10 +108,16 @@ def prepare_items(items: list[TextItem], cfg: TopicConfig) -> list[TextItem]:
 
 
 def lexicon_hits(texts: list[str], lexicon: dict[str, list[str]]) -> sp.csr_matrix:
-    """``(n_texts, n_lexicon_labels)`` 0/1: the NFKC text contains one of the label's words."""
-    rows = [nfkc(t) for t in texts]
-    lex = [[nfkc(w) for w in words] for words in lexicon.values()]  # both sides NFKC
-    cols = [[float(any(w in t for w in words)) for words in lex] for t in rows]
+    """``(n_texts, n_lexicon_labels)`` 0/1: the lexicon baseline fires that label on the text.
+
+    The matching is :class:`honbun.lexicon.Lexicon`'s, so the column and the baseline it is
+    compared with agree by construction; words are NFKC'd here as ``read_lexicon`` does.
+    """
+    from honbun.lexicon import Lexicon
+
+    lex = Lexicon({k: [nfkc(w) for w in words] for k, words in lexicon.items()})
+    fired = [set(lex.labels(t)) for t in texts]
+    cols = [[float(name in f) for name in lexicon] for f in fired]
     return sp.csr_matrix(np.array(cols, dtype=float).reshape(len(texts), len(lexicon)))
 
 
