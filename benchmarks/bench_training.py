@@ -6,7 +6,7 @@
 * body/boilerplate: ``BlockModel(ModelConfig())`` fitted on ``prepare``d pages of
   ``load_block_gold(load_labels())``;
 * topics: ``TopicTagger(TopicConfig(), labels.topic_names)`` fitted on the
-  ``load_topic_gold`` sentences as ``TextItem(s.text, s.context)``.
+  ``load_topic_gold`` sentences as ``s.item()`` (tokens cut from their blocks).
 
 Each model is fitted on 25 %, 50 % and 100 % of its documents. The subsets are
 deterministic and nested: documents are ordered by the SHA-1 of their doc id (a stable
@@ -66,7 +66,7 @@ def main() -> None:
     from honbun.labels import load_labels
     from honbun.lexicon import Lexicon
     from honbun.tokens import clear_caches
-    from honbun.topics import TextItem, TopicConfig, TopicTagger, prepare_items
+    from honbun.topics import TopicConfig, TopicTagger, prepare_items
 
     print("== honbun training benchmark ==")
     print(f"python      {platform.python_version()} ({platform.python_implementation()}) on "
@@ -129,7 +129,7 @@ def main() -> None:
         groups = np.array([s.doc_id for s in sub])
 
         def items(sub: list[Any] = sub) -> list[Any]:
-            return [TextItem(s.text, s.context) for s in sub]
+            return [s.item() for s in sub]
 
         def tok() -> list[Any]:
             clear_caches()

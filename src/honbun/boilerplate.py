@@ -23,13 +23,12 @@ and probabilities are one 1-D array per page (``1`` = body).
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from honbun.block_features import (
     FeatureConfig,
@@ -38,16 +37,22 @@ from honbun.block_features import (
     feature_names,
     page_features,
 )
+from honbun.hashing import Counts, codepoints, ngram_counts, word_ids
 from honbun.normalize import compact
 from honbun.page import Page
-from honbun.tokens import Token, tokenize
+from honbun.tokens import Token, block_tokens
+
+if TYPE_CHECKING:  # scipy is imported where it is used: scoring does without it
+    import scipy.sparse as sp
 
 STACK_WINDOW = (1, 2, 3, 5)  # neighbour offsets whose stage-1 probability stage 2 sees
 STACK_SMOOTH = (2, 5, 10)  # half-widths of windows whose mean/max stage 2 sees
 INNER_FOLDS = 3  # grouped folds (by site) for the out-of-fold stage-1 and stage-2 scores
-MAX_TOKENISE_CHARS = 5000  # tokens beyond this add nothing to a block's features
 MAX_NGRAM_CHARS = 1000  # characters of a block whose character n-grams are hashed
 HASH_BITS = {"dom": 16, "lemma": 18, "char": 18}  # hashed columns per sparse family (log2)
+HASH_NGRAMS = {"dom": (1, 1), "lemma": (1, 2), "char": (2, 3)}  # n-gram orders per family
+HASH_SALT = {"dom": 3, "lemma": 4, "char": 5}  # so the families hash differently
+_RUNS_OF_SPACE = re.compile(r"\s\s+")
 MIN_DF = {"dom": 2, "lemma": 2, "char": 3}  # training-page document frequency to keep a column
 DENSE_CLIP = 5.0  # scaled dense features are clipped to +-this for the linear model
 SGD_EPOCHS = 30  # passes of averaged SGD for the linear model
@@ -112,7 +117,9 @@ class PreparedPage:
     dom: list[str]  # DOM tokens per block
     lemmas: list[str]  # space-joined content lemmas per block
     keys: list[str]  # normalised block texts, for cross-page repetition
-    hashed: sp.csr_matrix | None = None  # (n_blocks, sum of 2**HASH_BITS) raw counts
+    # Raw counts of the sparse families as (row, column, count) triples; columns index
+    # the concatenated 2**HASH_BITS ranges of dom, lemma, char (see hash_blocks).
+    hashed: Counts | None = None
 
     @property
     def n(self) -> int:
@@ -125,24 +132,6 @@ class PreparedPage:
 
 
 # ------------------------------------------------------------------------ preparing
-@lru_cache(maxsize=1)
-def _hashers() -> dict[str, Any]:
-    """Stateless vectorizers, one per sparse family (hashing needs no fitted vocabulary)."""
-    from sklearn.feature_extraction.text import HashingVectorizer
-
-    words = {"tokenizer": str.split, "token_pattern": None, "lowercase": False}
-    common = {"alternate_sign": False, "norm": None}
-    return {
-        "dom": HashingVectorizer(**words, **common, n_features=2 ** HASH_BITS["dom"]),
-        "lemma": HashingVectorizer(
-            **words, **common, ngram_range=(1, 2), n_features=2 ** HASH_BITS["lemma"]
-        ),
-        "char": HashingVectorizer(
-            analyzer="char", ngram_range=(2, 3), **common, n_features=2 ** HASH_BITS["char"]
-        ),
-    }
-
-
 def _family_slices() -> dict[str, tuple[int, int]]:
     out, lo = {}, 0
     for name, bits in HASH_BITS.items():
@@ -151,15 +140,29 @@ def _family_slices() -> dict[str, tuple[int, int]]:
     return out
 
 
-def hash_blocks(dom: list[str], lemmas: list[str], texts: list[str]) -> sp.csr_matrix:
-    """Hashed counts of the sparse families, ``(n_blocks, sum(2 ** HASH_BITS))``."""
-    h = _hashers()
-    mats = [
-        h["dom"].transform(dom),
-        h["lemma"].transform(lemmas),
-        h["char"].transform([t[:MAX_NGRAM_CHARS] for t in texts]),
-    ]
-    return sp.hstack(mats, format="csr", dtype=np.float32)
+def _char_text(text: str) -> str:
+    # Lower-cased, runs of white space as one space: "ＡＢＣ" and "ＡＢＣ  " share n-grams.
+    return _RUNS_OF_SPACE.sub(" ", text[:MAX_NGRAM_CHARS].lower())
+
+
+def hash_blocks(dom: list[str], lemmas: list[str], texts: list[str]) -> Counts:
+    """Hashed counts of the sparse families of a page's blocks, as ``(rows, cols, counts)``.
+
+    ``rows`` are block indices, ``cols`` index ``sum(2 ** HASH_BITS)`` columns: DOM tokens,
+    then lemma uni/bigrams, then character 2/3-grams (see :mod:`honbun.hashing`).
+    """
+    seqs = {
+        "dom": [word_ids(d.split()) for d in dom],
+        "lemma": [word_ids(x.split()) for x in lemmas],
+        "char": [codepoints(_char_text(t)) for t in texts],
+    }
+    rows, cols, counts = [], [], []
+    for name, (lo, _) in _family_slices().items():
+        r, c, n = ngram_counts(seqs[name], HASH_NGRAMS[name], HASH_BITS[name], HASH_SALT[name])
+        rows.append(r)
+        cols.append(c + lo)
+        counts.append(n)
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(counts)
 
 
 def _lemma_string(tokens: list[Token]) -> str:
@@ -168,7 +171,7 @@ def _lemma_string(tokens: list[Token]) -> str:
 
 def prepare(page: Page, cfg: ModelConfig, site: str = "") -> PreparedPage:
     """Tokenise and featurise one page (the per-page cost of scoring)."""
-    tokens: list[list[Token]] = [tokenize(b.text[:MAX_TOKENISE_CHARS]) for b in page.blocks]
+    tokens: list[list[Token]] = [block_tokens(b.text) for b in page.blocks]
     return _prepared(page, cfg, site or page.meta.get("site", ""), tokens)
 
 
@@ -261,6 +264,7 @@ class SparseDesign:
 
     def transform(self, X: sp.csr_matrix) -> sp.csr_matrix:
         """``(n_blocks, kept columns)`` float32 CSR."""
+        import scipy.sparse as sp
         from sklearn.preprocessing import normalize
 
         mats = []
@@ -459,15 +463,7 @@ class QuantizedHGB:
         self.model_: Any = None
 
     def _bin(self, X: np.ndarray) -> np.ndarray:
-        # Columns that were NaN for every training row are dropped (scikit-learn 1.9.1
-        # fails binning them; a text-only model has no DOM, so its container features are).
-        X = X[:, self.keep_]
-        out = np.empty(X.shape, dtype=np.float32)
-        for j, edges in enumerate(self.edges_):
-            col = X[:, j]
-            out[:, j] = np.searchsorted(edges, col, side="left")
-            out[np.isnan(col), j] = np.nan
-        return out
+        return bin_columns(X, self.keep_, self.edges_)
 
     def fit(
         self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None
@@ -501,6 +497,55 @@ class QuantizedHGB:
         return self.model_.predict_proba(self._bin(np.asarray(X, dtype=np.float64)))
 
 
+# ------------------------------------------------------------------------ designs
+def hashed_counts(p: PreparedPage) -> Counts:
+    """``p.hashed``, or computed now for a page prepared by an older honbun."""
+    if p.hashed is None:
+        return hash_blocks(p.dom, p.lemmas, [b.text for b in p.page.blocks])
+    return p.hashed
+
+
+def dense_design(pages: list[PreparedPage], rep: Repetition | None, training: bool) -> np.ndarray:
+    """Dense features (+ repetition columns), ``(total blocks, d)`` float32."""
+    dense = np.vstack([p.dense for p in pages]) if pages else np.zeros((0, 0), np.float32)
+    if rep is not None:
+        dense = np.hstack([dense, rep.transform(pages, training)])
+    return dense
+
+
+def own_columns(names: list[str], width: int) -> np.ndarray:
+    """Mask of the dense columns that are not the neighbours' copies (``prev_``/``next_``)."""
+    own = [not n.startswith(("prev_", "next_")) for n in names]
+    own += [True] * (width - len(own))  # repetition columns
+    return np.array(own, dtype=bool)
+
+
+def stage2_design(
+    pages: list[PreparedPage], dense: np.ndarray, s1: np.ndarray, own: np.ndarray | None
+) -> np.ndarray:
+    """Stage-2 input ``(total blocks, d2)`` float32: the dense features (only the ``own``
+    columns when given) and :func:`stack_features` of the stage-1 scores ``s1``."""
+    ctx = [stack_features(p, s) for p, s in zip(pages, _split(s1, pages), strict=True)]
+    if own is not None:
+        dense = dense[:, own]
+    return np.hstack([dense, np.vstack(ctx)]).astype(np.float32)
+
+
+def bin_columns(X: np.ndarray, keep: np.ndarray, edges: list[np.ndarray]) -> np.ndarray:
+    """Quantile bins of the ``keep`` columns of ``X``, ``(n, keep.sum())`` float32; NaN stays NaN.
+
+    Columns that were NaN for every training row are dropped (scikit-learn 1.9.1 fails
+    binning them; a text-only model has no DOM, so its container features are).
+    """
+    X = np.asarray(X, dtype=np.float64)[:, keep]
+    out = np.empty(X.shape, dtype=np.float32)
+    for j, e in enumerate(edges):
+        col = X[:, j]
+        out[:, j] = np.searchsorted(e, col, side="left")
+        out[np.isnan(col), j] = np.nan
+    return out
+
+
 # ------------------------------------------------------------------------ the model
 def _split(values: np.ndarray, pages: list[PreparedPage]) -> list[np.ndarray]:
     out, pos = [], 0
@@ -523,17 +568,10 @@ class BlockModel:
 
     # ---- design matrices ------------------------------------------------------------
     def _dense(self, pages: list[PreparedPage], training: bool) -> np.ndarray:
-        """Dense features (+ repetition columns), ``(total blocks, d)`` float32."""
-        dense = np.vstack([p.dense for p in pages]) if pages else np.zeros((0, 0), np.float32)
-        if self.rep_ is not None:
-            dense = np.hstack([dense, self.rep_.transform(pages, training)])
-        return dense
+        return dense_design(pages, self.rep_, training)
 
     def _own_columns(self, dense: np.ndarray) -> np.ndarray:
-        """Mask of the dense columns that are not the neighbours' copies (``prev_``/``next_``)."""
-        own = [not n.startswith(("prev_", "next_")) for n in self.feature_names]
-        own += [True] * (dense.shape[1] - len(own))  # repetition columns
-        return np.array(own, dtype=bool)
+        return own_columns(self.feature_names, dense.shape[1])
 
     def _linear_dense(self, dense: np.ndarray) -> np.ndarray:
         """The dense columns the linear model sees: all but the neighbours' copies."""
@@ -550,15 +588,26 @@ class BlockModel:
 
     @staticmethod
     def _hashed(pages: list[PreparedPage]) -> sp.csr_matrix:
-        mats = []
+        """The pages' hashed counts stacked, ``(total blocks, sum(2 ** HASH_BITS))`` CSR."""
+        import scipy.sparse as sp
+
+        rows, cols, counts, offset = [], [], [], 0
         for p in pages:
-            h = p.hashed
-            if h is None:  # pages prepared by an older honbun
-                h = hash_blocks(p.dom, p.lemmas, [b.text for b in p.page.blocks])
-            mats.append(h)
-        return sp.vstack(mats, format="csr")
+            r, c, n = hashed_counts(p)
+            rows.append(r + offset)
+            cols.append(c)
+            counts.append(n)
+            offset += p.n
+        width = sum(2**b for b in HASH_BITS.values())
+        data = (
+            np.concatenate(counts).astype(np.float32),
+            (np.concatenate(rows), np.concatenate(cols)),
+        )
+        return sp.csr_matrix(data, shape=(offset, width))
 
     def _linear_X(self, pages: list[PreparedPage], dense: np.ndarray) -> sp.csr_matrix:
+        import scipy.sparse as sp
+
         scaled = self.scaler_.transform(self._linear_dense(dense))
         scaled = np.clip(scaled, -DENSE_CLIP, DENSE_CLIP)
         parts = [sp.csr_matrix(scaled.astype(np.float32))]
@@ -608,31 +657,15 @@ class BlockModel:
             models.append(self._hgb().fit(dense, y))
         return models
 
-    @staticmethod
-    def _stage1_proba(members: list[list[Any]], X: sp.csr_matrix, dense: np.ndarray) -> np.ndarray:
-        """``(n_blocks, k)`` stage-1 body probabilities, one column per stage-1 model.
-
-        ``members`` is an ensemble (one list of column models per member); its
-        probabilities are averaged. Gradient boosting reads ``dense``, the rest ``X``.
-        """
-        out = []
-        for models in members:
-            cols = [
-                m.predict_proba(dense if isinstance(m, QuantizedHGB) else X)[:, 1] for m in models
-            ]
-            out.append(np.column_stack(cols))
-        return np.mean(out, axis=0)
-
     def _stack_X(self, pages: list[PreparedPage], dense: np.ndarray, s1: np.ndarray) -> Any:
-        ctx = [stack_features(p, s) for p, s in zip(pages, _split(s1, pages), strict=True)]
-        if not self.cfg.stage2_neighbours:
-            dense = dense[:, self._own_columns(dense)]
-        return np.hstack([dense, np.vstack(ctx)]).astype(np.float32)
+        own = None if self.cfg.stage2_neighbours else self._own_columns(dense)
+        return stage2_design(pages, dense, s1, own)
 
     # ---- public API ------------------------------------------------------------------
     def fit(self, pages: list[PreparedPage], labels: list[np.ndarray]) -> BlockModel:
         """Fit on pages with one 0/1 label array per page."""
         cfg = self.cfg
+        self.scorer_ = None
         y = np.concatenate(labels).astype(int)
         self.rep_ = Repetition().fit(pages) if cfg.repetition else None
         dense = self._dense(pages, training=True)
@@ -648,18 +681,24 @@ class BlockModel:
         if cfg.model == "logreg":
             self.stage1_ = [[self._linear(X.shape[0]).fit(X, y)]]
             return self
+        from honbun.inference import export_stage1, stage1_scores
+
         folds = self._inner_folds(pages)
         oof = np.zeros((len(y), 2 if cfg.stage1 == "both" else 1))
-        for tr, te in folds:
+        for tr, te, te_pages in folds:
             models = self._fit_stage1(X[tr], dense[tr], y[tr])
-            oof[te] = self._stage1_proba([models], X[te], dense[te])
+            # Scored by the numpy export that scoring runs: stage 2's quantile bins are
+            # fine in the tails (p near 0 or 1), where float32-vs-float64 rounding of
+            # another code path would move blocks across bins.
+            exported = export_stage1(self, [models], dense.shape[1])
+            oof[te] = stage1_scores(exported, [pages[i] for i in te_pages], dense[te])
             self.stage1_.append(models)
         if cfg.refit:
             self.stage1_ = [self._fit_stage1(X, dense, y)]
         X2 = self._stack_X(pages, dense, oof)
         if cfg.tune_threshold or not cfg.refit:
             oof2 = np.zeros(len(y))
-            for tr, te in folds:
+            for tr, te, _ in folds:
                 model = self._hgb().fit(X2[tr], y[tr], sample_weight=w[tr])
                 oof2[te] = model.predict_proba(X2[te])[:, 1]
                 self.stage2_.append(model)
@@ -672,8 +711,10 @@ class BlockModel:
         return self
 
     @staticmethod
-    def _inner_folds(pages: list[PreparedPage]) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Block-index (train, test) pairs of GroupKFold by site; pages never split."""
+    def _inner_folds(
+        pages: list[PreparedPage],
+    ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """GroupKFold by site: train blocks, test blocks, test pages; pages never split."""
         from sklearn.model_selection import GroupKFold
 
         sites = np.array([p.site for p in pages])
@@ -683,9 +724,8 @@ class BlockModel:
         page_of = _block_groups(pages)
         out = []
         for tr_p, te_p in GroupKFold(n_splits=k).split(sites, groups=sites):
-            out.append(
-                (np.flatnonzero(np.isin(page_of, tr_p)), np.flatnonzero(np.isin(page_of, te_p)))
-            )
+            tr, te = np.flatnonzero(np.isin(page_of, tr_p)), np.flatnonzero(np.isin(page_of, te_p))
+            out.append((tr, te, np.sort(te_p)))
         return out
 
     def predict_proba(self, pages: list[PreparedPage]) -> list[np.ndarray]:
@@ -694,24 +734,18 @@ class BlockModel:
         The stacked model's tuned threshold is mapped to 0.5 (:func:`rescale`), so the
         usual ``p >= 0.5`` is its decision. Repetition counts include the other pages of
         the same site in ``pages``, so score a site's pages together when you can.
+        Computed by the model's numpy export (:class:`honbun.inference.BlockScorer`), the
+        same code ``honbun score`` runs.
         """
-        if not pages:
-            return []
-        dense = self._dense(pages, training=False)
-        if self.cfg.model == "hgb":
-            proba = self.stage2_[0].predict_proba(dense)[:, 1]
-        else:
-            s1 = self._stage1_proba(self.stage1_, self._linear_X(pages, dense), dense)
-            if not self.stage2_:
-                proba = s1[:, 0]
-            else:
-                X2 = self._stack_X(pages, dense, s1)
-                proba = np.mean([m.predict_proba(X2)[:, 1] for m in self.stage2_], axis=0)
-                proba = rescale(proba, self.threshold_)
-        out = _split(proba, pages)
-        if self.cfg.min_body:
-            out = [_at_least_one(p) for p in out]
-        return out
+        return self.scorer().predict_proba(pages)
+
+    def scorer(self) -> Any:
+        """The fitted model as plain arrays (:class:`honbun.inference.BlockScorer`)."""
+        if getattr(self, "scorer_", None) is None:
+            from honbun.inference import export_block_model
+
+            self.scorer_ = export_block_model(self)
+        return self.scorer_
 
 
 def _at_least_one(proba: np.ndarray) -> np.ndarray:

@@ -1,7 +1,9 @@
 """A trained model on disk: ``models/<name>/`` with the models, the config and a model card.
 
-Layout: ``model.joblib`` (the fitted estimators), ``card.json`` and ``card.md`` (metrics,
-data hash, label set, versions), ``config.toml`` (the experiment config, verbatim).
+Layout: ``model.joblib`` (the fitted estimators), ``scoring.pkl`` (the same models
+exported to numpy arrays, see :mod:`honbun.inference`: what ``honbun score`` loads, without
+importing scikit-learn), ``card.json`` and ``card.md`` (metrics, data hash, label set,
+versions), ``config.toml`` (the experiment config, verbatim).
 Writing is atomic for the whole directory: everything goes into a temp directory next to
 the target, which then replaces the old one, so an interrupted training leaves the
 previous model intact and two trainings of different configs never share a directory.
@@ -12,17 +14,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from honbun import __version__
 from honbun.labels import LabelConfig
 
-BUNDLE_FORMAT = 1
+BUNDLE_FORMAT = 2  # 2: numpy feature hashing of blocks and the scoring.pkl export
 MODEL_FILE = "model.joblib"
+SCORING_FILE = "scoring.pkl"
 
 
 class ModelLoadError(RuntimeError):
@@ -83,6 +87,19 @@ class ModelBundle:
     doc_model: Any = None
     card: dict[str, Any] = field(default_factory=dict)
 
+    def for_scoring(self) -> ModelBundle:
+        """The bundle with every model replaced by its numpy export (no scikit-learn)."""
+        roles = self.role_model or {}
+        return replace(
+            self,
+            html_model=self.html_model.scorer() if self.html_model is not None else None,
+            text_model=self.text_model.scorer() if self.text_model is not None else None,
+            role_model={k: v.scorer() for k, v in roles.items()} or None,
+            topic_model=self.topic_model.scorer() if self.topic_model is not None else None,
+            doc_cfg=None,  # the document classifier is evaluated, not used by `score`
+            doc_model=None,
+        )
+
     def save(self, root: str | Path, config_text: str) -> Path:
         """Write ``root/<name>/`` atomically; return its path."""
         import joblib
@@ -93,6 +110,8 @@ class ModelBundle:
         tmp = Path(tempfile.mkdtemp(prefix=f".{self.name}.", suffix=".tmp", dir=root))
         try:
             joblib.dump(self, tmp / MODEL_FILE, compress=3)
+            with open(tmp / SCORING_FILE, "wb") as f:
+                pickle.dump(self.for_scoring(), f, protocol=pickle.HIGHEST_PROTOCOL)
             (tmp / "card.json").write_text(json.dumps(self.card, ensure_ascii=False, indent=1))
             (tmp / "card.md").write_text(card_markdown(self.card), encoding="utf-8")
             (tmp / "config.toml").write_text(config_text, encoding="utf-8")
@@ -110,7 +129,7 @@ class ModelBundle:
 
 
 def load_bundle(path: str | Path, labels: LabelConfig | None = None) -> ModelBundle:
-    """Load ``path`` (a model directory) and check it can be used here.
+    """Load ``path`` (a model directory) with its scikit-learn estimators, for evaluation.
 
     Refuses, with a message naming the model, a bundle of another format, one saved with a
     different scikit-learn (pickles are not portable across its versions) or a different
@@ -121,6 +140,35 @@ def load_bundle(path: str | Path, labels: LabelConfig | None = None) -> ModelBun
     import sklearn
 
     p = Path(path)
+    card = _checked_card(p, labels)
+    built = card.get("versions", {})
+    if built.get("scikit-learn") != sklearn.__version__:
+        raise ModelLoadError(
+            f"{p}: built with scikit-learn {built.get('scikit-learn')}, this environment has "
+            f"{sklearn.__version__}; retrain the model or install the locked versions"
+        )
+    bundle = joblib.load(p / MODEL_FILE)
+    if not isinstance(bundle, ModelBundle):
+        raise ModelLoadError(f"{p}: {MODEL_FILE} does not hold a honbun model")
+    return bundle
+
+
+def load_scoring_bundle(path: str | Path, labels: LabelConfig | None = None) -> ModelBundle:
+    """Load ``path`` for scoring: its numpy export (``scoring.pkl``), which does not import
+    scikit-learn; a model saved without one is loaded whole and exported here."""
+    p = Path(path)
+    _checked_card(p, labels)
+    if not (p / SCORING_FILE).exists():
+        return load_bundle(p, labels).for_scoring()
+    with open(p / SCORING_FILE, "rb") as f:
+        bundle = pickle.load(f)
+    if not isinstance(bundle, ModelBundle):
+        raise ModelLoadError(f"{p}: {SCORING_FILE} does not hold a honbun model")
+    return bundle
+
+
+def _checked_card(p: Path, labels: LabelConfig | None) -> dict[str, Any]:
+    """The model card of ``p``, after checking the model can be used by this honbun."""
     card_file, model_file = p / "card.json", p / MODEL_FILE
     if not model_file.exists():
         raise ModelLoadError(f"{p}: no {MODEL_FILE} here; train one with `honbun train`")
@@ -129,11 +177,6 @@ def load_bundle(path: str | Path, labels: LabelConfig | None = None) -> ModelBun
     if card.get("format") != BUNDLE_FORMAT:
         raise ModelLoadError(
             f"{p}: model format {card.get('format')} (this honbun reads {BUNDLE_FORMAT})"
-        )
-    if built.get("scikit-learn") != sklearn.__version__:
-        raise ModelLoadError(
-            f"{p}: built with scikit-learn {built.get('scikit-learn')}, this environment has "
-            f"{sklearn.__version__}; retrain the model or install the locked versions"
         )
     if _minor(built.get("honbun", "")) != _minor(__version__):
         raise ModelLoadError(
@@ -148,10 +191,7 @@ def load_bundle(path: str | Path, labels: LabelConfig | None = None) -> ModelBun
                 f"(topics {card.get('labels', {}).get('topics')} vs {list(labels.topic_names)});"
                 " retrain it with the current labels"
             )
-    bundle = joblib.load(model_file)
-    if not isinstance(bundle, ModelBundle):
-        raise ModelLoadError(f"{p}: {MODEL_FILE} does not hold a honbun model")
-    return bundle
+    return card
 
 
 def _minor(version: str) -> str:

@@ -6,7 +6,7 @@ skipped (pre-labels are never trained or measured on).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +20,8 @@ from honbun.annotations import (
 )
 from honbun.labels import LabelConfig
 from honbun.page import Page
+from honbun.tokens import Token
+from honbun.topics import TextItem, page_items
 
 
 @dataclass
@@ -82,7 +84,15 @@ class LabelledSentence:
     block: int
     start: int
     end: int
-    context: str  # previous and next sentence of the same block-run, for context features
+    context: str  # the previous and the next sentence of the page, for context features
+    tokens: list[Token] = field(default_factory=list, repr=False)  # cut from the block's
+    context_tokens: list[Token] = field(default_factory=list, repr=False)
+
+    def item(self) -> TextItem:
+        """The sentence as the topic model reads it (tokens as scoring cuts them)."""
+        return TextItem(
+            self.text, self.context, tokens=self.tokens, context_tokens=self.context_tokens
+        )
 
 
 def load_topic_gold(
@@ -97,11 +107,10 @@ def load_topic_gold(
         doc, page = _checked(f, labels)
         sents = page.sentences
         index = {(s.start, s.end): i for i, s in enumerate(sents)}
+        items = page_items(page, sents)
         for key in sorted(doc.sentences):
             st = doc.sentences[key]
             i = index[key]
-            prev = sents[i - 1].text if i > 0 else ""
-            nxt = sents[i + 1].text if i + 1 < len(sents) else ""
             out.append(
                 LabelledSentence(
                     page.doc_id,
@@ -111,7 +120,9 @@ def load_topic_gold(
                     st.block,
                     st.start,
                     st.end,
-                    f"{prev} {nxt}",
+                    items[i].context,
+                    items[i].tokens or [],
+                    items[i].context_tokens or [],
                 )
             )
     return out

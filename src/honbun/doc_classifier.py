@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from honbun.hashing import codepoints, ngram_counts
 from honbun.normalize import nfkc
 
 MODELS = ("sgd", "svm")
@@ -37,8 +38,6 @@ CHUNK_DOCS = 1_000  # documents hashed per numpy batch (bounds memory, not resul
 # line per morpheme, "surface \t pron \t kana \t lemma \t POS-POS-... \t ...".
 _MORPHEME = re.compile(r"^[^\t\n]*\t[^\t\n]*\t[^\t\n]*\t([^\t\n]*)\t([^-\t\n]*)", re.M)
 _SKIP_POS = frozenset({"空白"})  # whitespace morphemes carry nothing
-_MUL = np.uint64(0x100000001B3)  # FNV-1a 64-bit prime: the polynomial base
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # 2**64 / golden ratio: Fibonacci hashing
 
 
 @dataclass
@@ -88,50 +87,16 @@ class DocConfig:
         return 1 if self.word_ngrams is None else 2
 
 
-def _ngram_counts(
-    seqs: list[np.ndarray], ngrams: tuple[int, int], bits: int, salt: int
-) -> sp.csr_matrix:
-    """Hashed n-gram counts of ``n_docs`` uint64 sequences, ``(n_docs, 2**bits)``.
-
-    Each n-gram's hash is a polynomial in its items (seeded by ``n`` and ``salt``, so
-    orders and blocks hash differently), mapped to a column by its top ``bits`` bits after
-    a multiplication by the golden ratio. N-grams never span two documents.
-    """
-    n_docs = len(seqs)
-    if n_docs == 0:
-        return sp.csr_matrix((0, 1 << bits))
-    lens = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=n_docs)
-    items = np.concatenate(seqs).astype(np.uint64)
-    doc = np.repeat(np.arange(n_docs, dtype=np.int64), lens)
-    keys = []
-    for n in range(ngrams[0], ngrams[1] + 1):
-        m = len(items) - n + 1
-        if m <= 0:
-            continue
-        h = np.full(m, np.uint64(salt * 64 + n), dtype=np.uint64)
-        for k in range(n):
-            h = h * _MUL + items[k : k + m]
-        inside = doc[:m] == doc[n - 1 : n - 1 + m]
-        cols = ((h[inside] * _GOLDEN) >> np.uint64(64 - bits)).astype(np.int64)
-        keys.append((doc[:m][inside] << bits) | cols)
-    key, counts = np.unique(np.concatenate(keys or [np.zeros(0, np.int64)]), return_counts=True)
-    indptr = np.searchsorted(key >> bits, np.arange(n_docs + 1))
-    data = counts.astype(np.float64)
-    return sp.csr_matrix((data, key & ((1 << bits) - 1), indptr), shape=(n_docs, 1 << bits))
-
-
 def _hashed(seqs: list[np.ndarray], ngrams: tuple[int, int], bits: int, salt: int) -> sp.csr_matrix:
-    """:func:`_ngram_counts` in batches of :data:`CHUNK_DOCS` documents."""
-    parts = [
-        _ngram_counts(seqs[i : i + CHUNK_DOCS], ngrams, bits, salt)
-        for i in range(0, len(seqs), CHUNK_DOCS)
-    ]
+    """Hashed n-gram counts (:func:`honbun.hashing.ngram_counts`) as ``(n_docs, 2**bits)``
+    CSR, in batches of :data:`CHUNK_DOCS` documents."""
+    parts = []
+    for i in range(0, len(seqs), CHUNK_DOCS):
+        chunk = seqs[i : i + CHUNK_DOCS]
+        rows, cols, counts = ngram_counts(chunk, ngrams, bits, salt)
+        shape = (len(chunk), 1 << bits)
+        parts.append(sp.csr_matrix((counts.astype(np.float64), (rows, cols)), shape=shape))
     return sp.vstack(parts, format="csr") if parts else sp.csr_matrix((0, 1 << bits))
-
-
-def _codepoints(text: str) -> np.ndarray:
-    """The code points of ``text``, ``(len(text),)`` uint32."""
-    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
 
 
 def _lemmas(text: str) -> list[str]:
@@ -161,7 +126,7 @@ def vectorise(texts: list[str], cfg: DocConfig) -> sp.csr_matrix:
     n-grams. Each text is cut to ``cfg.max_chars`` characters first.
     """
     norm = [nfkc(t[: cfg.max_chars]) for t in texts]
-    blocks = [_hashed([_codepoints(t) for t in norm], cfg.char_ngrams, cfg.hash_bits, salt=1)]
+    blocks = [_hashed([codepoints(t) for t in norm], cfg.char_ngrams, cfg.hash_bits, salt=1)]
     if cfg.word_ngrams is not None:
         cache: dict[str, int] = {}
         ids = [_token_ids(_lemmas(t), cache) for t in norm]

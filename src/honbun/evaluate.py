@@ -38,13 +38,11 @@ def evaluate_saved(model_dir: Path, annotations: Path, labels_path: str) -> dict
             "block_f1": b.f1 if b else None,
         }
     if bundle.topic_model is not None:
-        from honbun.topics import TextItem
-
         sents = load_topic_gold(labels, annotations)
         if sents:
             names = labels.topic_names
             Y = np.array([[int(n in s.topics) for n in names] for s in sents])
-            P = bundle.topic_model.predict([TextItem(s.text, s.context) for s in sents])
+            P = bundle.topic_model.predict([s.item() for s in sents])
             per = {}
             for k, n in enumerate(names):
                 tp = int(np.sum(Y[:, k] & P[:, k]))

@@ -14,10 +14,9 @@ import mlflow.pyfunc
 
 class HonbunPyfunc(mlflow.pyfunc.PythonModel):
     def load_context(self, context: Any) -> None:
-        from honbun.bundle import load_bundle
-        from honbun.scoring import Model
+        from honbun.scoring import load_model
 
-        self.model = Model(load_bundle(context.artifacts["bundle"]))
+        self.model = load_model(context.artifacts["bundle"])
 
     def predict(
         self, context: Any, model_input: Any, params: dict[str, Any] | None = None

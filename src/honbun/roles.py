@@ -8,6 +8,8 @@ never disagree.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from honbun.boilerplate import PreparedPage
@@ -32,6 +34,7 @@ class RoleModel:
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
 
+        self.scorer_ = None
         y = np.array([r for rs in roles for r in rs])
         self.model_ = make_pipeline(
             StandardScaler(),
@@ -49,22 +52,12 @@ class RoleModel:
         positive: str,
         negative: str,
     ) -> list[list[str]]:
-        if not pages:
-            return []
-        proba = self.model_.predict_proba(self._X(pages, p_body))
-        classes = list(self.model_.classes_)
-        body_mask = np.array([self.role_labels.get(c) == positive for c in classes])
-        out, pos = [], 0
-        for p, lab in zip(pages, labels, strict=True):
-            rows = proba[pos : pos + p.n]
-            pos += p.n
-            page_roles = []
-            for row, y in zip(rows, lab, strict=True):
-                allowed = body_mask if y else ~body_mask
-                if not allowed.any():
-                    page_roles.append("paragraph" if y else "other")
-                    continue
-                masked = np.where(allowed, row, -1.0)
-                page_roles.append(classes[int(masked.argmax())])
-            out.append(page_roles)
-        return out
+        """Roles per page, by the numpy export (:class:`honbun.inference.RoleScorer`)."""
+        return self.scorer().predict(pages, p_body, labels, positive, negative)
+
+    def scorer(self) -> Any:
+        if getattr(self, "scorer_", None) is None:
+            from honbun.inference import export_role_model
+
+            self.scorer_ = export_role_model(self.role_labels, self.model_)
+        return self.scorer_

@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from honbun.bundle import ModelBundle, load_bundle
+from honbun.bundle import ModelBundle, load_scoring_bundle
 from honbun.errors import PageError
+from honbun.inference import default_role
 from honbun.page import Page
 
 Result = dict[str, Any]
@@ -126,13 +127,17 @@ class Model:
 
 
 def load_model(path_or_uri: str | Path = "models/default", labels: Any = None) -> Model:
-    """Load a model directory (``models/<name>``) or an MLflow model URI (``models:/…``, ``runs:/…``)."""
+    """Load a model directory (``models/<name>``) or an MLflow model URI (``models:/…``, ``runs:/…``).
+
+    What is loaded is the models' numpy export (``scoring.pkl``): scoring does not import
+    scikit-learn.
+    """
     s = str(path_or_uri)
     if s.startswith(("models:/", "runs:/", "mlflow-artifacts:", "file://")):
         from honbun.tracking import download_bundle
 
-        return Model(load_bundle(download_bundle(s), labels))
-    return Model(load_bundle(s, labels))
+        return Model(load_scoring_bundle(download_bundle(s), labels))
+    return Model(load_scoring_bundle(s, labels))
 
 
 def _block_probabilities(bundle: ModelBundle, page: Page) -> tuple[Any, np.ndarray, str]:
@@ -170,7 +175,7 @@ def score_page(bundle: ModelBundle, page: Page, explain: bool = False) -> Result
         roles = (
             role_model.predict([prepared], [p_body], [is_body], positive, negative)[0]
             if role_model is not None and page.blocks
-            else [("paragraph" if y else "other") for y in is_body]
+            else [default_role(y) for y in is_body]
         )
     else:  # topic-only bundle: every block is taken as body
         p_body = np.ones(len(page.blocks))
@@ -204,7 +209,7 @@ def _topics(bundle: ModelBundle, page: Page, body: set[int], explain: bool) -> R
     names = list(bundle.labels.topic_names)
     if bundle.topic_model is None:
         return {"sentences": [], "paragraphs": [], "topics": {}, "labels": []}
-    from honbun.topics import TextItem, rollup
+    from honbun.topics import page_items, rollup
 
     sents = [s for s in page.sentences if s.block in body]
     if not sents:
@@ -214,11 +219,7 @@ def _topics(bundle: ModelBundle, page: Page, body: set[int], explain: bool) -> R
             "topics": dict.fromkeys(names, 0.0),
             "labels": [],
         }
-    items = []
-    for i, s in enumerate(sents):
-        prev = sents[i - 1].text if i > 0 else ""
-        nxt = sents[i + 1].text if i + 1 < len(sents) else ""
-        items.append(TextItem(s.text, f"{prev} {nxt}"))
+    items = page_items(page, sents)
     tagger = bundle.topic_model
     proba = tagger.predict_proba(items)
     thr = tagger.thresholds_

@@ -36,7 +36,8 @@ CHAR_TYPES = (
 # stops growing: the morphemes seen first are the frequent ones, so memory stays bounded
 # (<= ~25 MB) and the hit rate high.
 TOKEN_CACHE_MAX = 50_000
-TEXT_CACHE_SIZE = 2048  # recent texts (a one-sentence block is tokenised twice per page)
+TEXT_CACHE_SIZE = 2048  # recent texts: a page's blocks, met again when its sentences are cut
+MAX_BLOCK_CHARS = 5000  # tokens beyond this add nothing to a block's features
 _LINE_FORMAT = r"%m\t%H\t%t\n"
 
 
@@ -140,6 +141,43 @@ def tokenize(text: str) -> list[Token]:
     if "\t" in text or "\n" in text or "\0" in text:
         return _tokenize_nodes(text)
     return list(_tokenize_lines(text))
+
+
+def block_tokens(text: str) -> list[Token]:
+    """Tokens of a block's first :data:`MAX_BLOCK_CHARS` characters (cached per text)."""
+    return tokenize(text[:MAX_BLOCK_CHARS])
+
+
+def cut_tokens(
+    text: str, tokens: list[Token], spans: list[tuple[int, int]]
+) -> list[list[Token]] | None:
+    """``tokens`` of ``text`` cut into character ``spans`` ``[(start, end), ...]`` of ``text``.
+
+    A token goes to the span it starts in; tokens outside every span are dropped. Returns
+    None when a surface cannot be found in ``text`` (then tokenise the spans instead).
+    Sentences end at 。！？ or a line break, which MeCab always makes token boundaries; the
+    cut differs from tokenising the sentence alone only where MeCab's lattice looks
+    across that boundary. Training cuts its sentences the same way, so features agree,
+    and scoring tokenises each block once instead of once more per sentence.
+    """
+    starts, pos = [], 0
+    for t in tokens:
+        i = text.find(t.surface, pos)
+        if i < 0:
+            return None
+        starts.append(i)
+        pos = i + len(t.surface)
+    out: list[list[Token]] = []
+    k = 0
+    for lo, hi in spans:
+        while k < len(starts) and starts[k] < lo:
+            k += 1
+        j = k
+        while j < len(starts) and starts[j] < hi:
+            j += 1
+        out.append(tokens[k:j])
+        k = j
+    return out
 
 
 def clear_caches() -> None:

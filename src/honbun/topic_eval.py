@@ -56,7 +56,7 @@ def evaluate_topics(
     run_dir: Path,
 ) -> TopicReport:
     names = labels.topic_names
-    items = prepare_items([TextItem(s.text, s.context) for s in gold], cfg)
+    items = prepare_items([s.item() for s in gold], cfg)
     Y = np.array([[int(n in s.topics) for n in names] for s in gold], dtype=int)
     groups = np.array([s.doc_id for s in gold])
     lex = Lexicon.from_config(labels)

@@ -26,14 +26,18 @@ Shapes: ``fit(items, Y)`` with ``Y`` of shape ``(n_items, n_labels)`` in {0, 1};
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from honbun.normalize import nfkc
-from honbun.tokens import tokenize
+from honbun.page import Page, Sentence
+from honbun.tokens import MAX_BLOCK_CHARS, Token, block_tokens, cut_tokens, tokenize
+
+if TYPE_CHECKING:  # scipy is imported where it is used: scoring does without it
+    import scipy.sparse as sp
 
 DEFAULT_STOP_POS = ("助詞", "助動詞", "補助記号", "記号", "空白")
 THRESHOLD_GRID = np.round(np.arange(0.05, 0.96, 0.01), 2)
@@ -80,30 +84,75 @@ class TopicConfig:
 
 @dataclass
 class TextItem:
-    """A unit to classify: its text and (optionally) the text around it."""
+    """A unit to classify: its text and (optionally) the text around it.
+
+    ``tokens`` / ``context_tokens``, when given, are used instead of tokenising ``text`` /
+    ``context`` (:func:`page_items` cuts them from the blocks' tokens).
+    """
 
     text: str
     context: str = ""
     lemmas: str = field(default="", repr=False)
     context_lemmas: str = field(default="", repr=False)
+    tokens: list[Token] | None = field(default=None, repr=False)
+    context_tokens: list[Token] | None = field(default=None, repr=False)
+
+
+def content_lemmas(tokens: list[Token], stop_pos: tuple[str, ...]) -> list[str]:
+    """NFKC'd lemmas of the content words (POS not in ``stop_pos``, not blank)."""
+    return [nfkc(t.lemma) for t in tokens if t.pos1 not in stop_pos and t.surface.strip()]
 
 
 def analyse(text: str, stop_pos: tuple[str, ...]) -> str:
     """Space-joined lemmas of the content words of ``text``."""
-    return " ".join(
-        nfkc(t.lemma) for t in tokenize(text) if t.pos1 not in stop_pos and t.surface.strip()
-    )
+    return " ".join(content_lemmas(tokenize(text), stop_pos))
 
 
 def prepare_items(items: list[TextItem], cfg: TopicConfig) -> list[TextItem]:
-    """Fill in the lemma strings (tokenisation happens here, once per item)."""
+    """Fill in the lemma strings (tokenising only the items that bring no tokens)."""
     for it in items:
         if not it.lemmas:
-            it.lemmas = analyse(it.text, cfg.stop_pos)
-        if cfg.context and it.context and not it.context_lemmas:
-            it.context_lemmas = " ".join(
-                "ctx:" + w for w in analyse(it.context, cfg.stop_pos).split()
-            )
+            toks = it.tokens if it.tokens is not None else tokenize(it.text)
+            it.lemmas = " ".join(content_lemmas(toks, cfg.stop_pos))
+        if cfg.context and not it.context_lemmas:
+            ctx = it.context_tokens
+            if ctx is None:
+                ctx = tokenize(it.context) if it.context else []
+            it.context_lemmas = " ".join("ctx:" + w for w in content_lemmas(ctx, cfg.stop_pos))
+    return items
+
+
+def sentence_tokens(page: Page, sents: list[Sentence]) -> list[list[Token]]:
+    """Tokens of each of ``sents``, cut from its block's tokens: one tokenisation per block.
+
+    A block whose sentences cannot all be cut (one beyond the first MAX_BLOCK_CHARS
+    characters, or a surface not found) has its sentences tokenised one by one.
+    """
+    by_block: dict[int, list[int]] = defaultdict(list)
+    for k, s in enumerate(sents):
+        by_block[s.block].append(k)
+    out: list[list[Token]] = [[] for _ in sents]
+    for b, ks in by_block.items():
+        block = page.blocks[b]
+        spans = [(sents[k].start - block.start, sents[k].end - block.start) for k in ks]
+        cut = None
+        if all(hi <= MAX_BLOCK_CHARS for _, hi in spans):
+            cut = cut_tokens(block.text, block_tokens(block.text), spans)
+        for k, toks in zip(ks, cut or [tokenize(sents[k].text) for k in ks], strict=True):
+            out[k] = toks
+    return out
+
+
+def page_items(page: Page, sents: list[Sentence]) -> list[TextItem]:
+    """One item per sentence of ``sents`` (in order); its context is the previous and the
+    next sentence in ``sents``. The same for training and scoring, so features agree."""
+    toks = sentence_tokens(page, sents)
+    items = []
+    for i, s in enumerate(sents):
+        prev = sents[i - 1].text if i > 0 else ""
+        nxt = sents[i + 1].text if i + 1 < len(sents) else ""
+        ctx = (toks[i - 1] if i > 0 else []) + (toks[i + 1] if i + 1 < len(sents) else [])
+        items.append(TextItem(s.text, f"{prev} {nxt}", tokens=toks[i], context_tokens=ctx))
     return items
 
 
@@ -113,6 +162,8 @@ def lexicon_hits(texts: list[str], lexicon: dict[str, list[str]]) -> sp.csr_matr
     The matching is :class:`honbun.lexicon.Lexicon`'s, so the column and the baseline it is
     compared with agree by construction; words are NFKC'd here as ``read_lexicon`` does.
     """
+    import scipy.sparse as sp
+
     from honbun.lexicon import Lexicon
 
     lex = Lexicon({k: [nfkc(w) for w in words] for k, words in lexicon.items()})
@@ -151,6 +202,8 @@ class TextFeaturizer:
         return self
 
     def transform(self, items: list[TextItem]) -> sp.csr_matrix:
+        import scipy.sparse as sp
+
         parts = [self.word_.transform([it.lemmas for it in items])]
         parts.append(self.char_.transform([it.text for it in items]))
         if self.ctx_ is not None:
@@ -262,6 +315,7 @@ class TopicTagger:
         self, items: list[TextItem], Y: np.ndarray, groups: np.ndarray | None = None
     ) -> TopicTagger:
         """Fit; ``groups`` (e.g. document ids) keep inner folds honest for thresholds."""
+        self.scorer_ = None
         prepare_items(items, self.cfg)
         self.featurizer_ = TextFeaturizer(self.cfg, self.lexicon).fit(items)
         X = self.featurizer_.transform(items)
@@ -286,9 +340,17 @@ class TopicTagger:
             oof[te] = self._proba(models, feat.transform([items[i] for i in te]))
         return oof
 
+    def scorer(self) -> Any:
+        """The fitted tagger in numpy (:class:`honbun.topic_scorer.TopicScorer`)."""
+        if getattr(self, "scorer_", None) is None:
+            from honbun.topic_scorer import export_topic_tagger
+
+            self.scorer_ = export_topic_tagger(self)
+        return self.scorer_
+
     def predict_proba(self, items: list[TextItem]) -> np.ndarray:
-        prepare_items(items, self.cfg)
-        return self._proba(self.models_, self.featurizer_.transform(items))
+        """``(n_items, n_labels)``, by the numpy export (the code scoring runs)."""
+        return self.scorer().predict_proba(items)
 
     def predict(self, items: list[TextItem]) -> np.ndarray:
         return (self.predict_proba(items) >= self.thresholds_).astype(int)
@@ -297,40 +359,7 @@ class TopicTagger:
         self, items: list[TextItem], top: int = 5
     ) -> list[dict[str, list[tuple[str, float]]]]:
         """Per item and label: the terms with the largest coefficient × feature value."""
-        X = self.featurizer_.transform(prepare_items(items, self.cfg))
-        names = self.featurizer_.feature_names()
-        out = []
-        for r in range(X.shape[0]):
-            row = X.getrow(r)
-            per: dict[str, list[tuple[str, float]]] = {}
-            for k, label in enumerate(self.labels):
-                rule = self.models_[k]
-                if isinstance(rule, LexiconRule):  # cold-start label: the lexicon hit is all
-                    if X[r, rule.column] > 0:
-                        per[label] = [(f"lex:{label}", rule.hit)]
-                    continue
-                coef = _coefficients(self.models_[k])
-                if coef is None or row.nnz == 0:
-                    continue
-                contrib = row.data * coef[row.indices]
-                order = np.argsort(-contrib)[:top]
-                per[label] = [
-                    (names[row.indices[i]], round(float(contrib[i]), 4))
-                    for i in order
-                    if contrib[i] > 0
-                ]
-            out.append(per)
-        return out
-
-
-def _coefficients(model: Any) -> np.ndarray | None:
-    if isinstance(model, float | LexiconRule):
-        return None
-    if hasattr(model, "coef_"):
-        return np.ravel(model.coef_)
-    # CalibratedClassifierCV: average the fitted SVMs' coefficients.
-    coefs = [np.ravel(c.estimator.coef_) for c in getattr(model, "calibrated_classifiers_", [])]
-    return np.mean(coefs, axis=0) if coefs else None
+        return self.scorer().explain(items, top)
 
 
 def rollup(sentence_proba: np.ndarray, owners: list[int]) -> dict[int, np.ndarray]:

@@ -249,7 +249,7 @@ def train_topics(
     from honbun.dataset import load_topic_gold
     from honbun.lexicon import Lexicon
     from honbun.topic_eval import evaluate_topics
-    from honbun.topics import TextItem, TopicConfig, TopicTagger
+    from honbun.topics import TopicConfig, TopicTagger
 
     sec = exp.section("topics")
     data = exp.section("data")
@@ -272,7 +272,7 @@ def train_topics(
     out.metrics.update({f"topics.{k}": v for k, v in report.metrics.items()})
     out.tables.update(report.tables)
     out.plots += report.plots
-    items = [TextItem(s.text, s.context) for s in gold]
+    items = [s.item() for s in gold]
     Y = np.array([[int(n in s.topics) for n in names] for s in gold], dtype=int)
     t0 = time.perf_counter()
     lexicon = Lexicon.from_config(labels).words
@@ -347,7 +347,7 @@ def _train_into(
     exp: Experiment, labels: LabelConfig, stamp: str, run_dir: Path, models_dir: Path
 ) -> tuple[RunOutput, dict[str, Any], Path]:
     """Train and evaluate what the config enables; save the bundle; the report goes to run_dir."""
-    from honbun.bundle import ModelBundle, label_signature, versions
+    from honbun.bundle import BUNDLE_FORMAT, ModelBundle, label_signature, versions
 
     out = RunOutput()
     t0 = time.perf_counter()
@@ -371,7 +371,7 @@ def _train_into(
     out.manifest = data_manifest({p for p in paths if Path(p).is_file()})
     dhash = data_hash(out.manifest)
     card = {
-        "format": 1,
+        "format": BUNDLE_FORMAT,
         "name": exp.name,
         "config": str(exp.path),
         "config_sha256": exp.sha256,

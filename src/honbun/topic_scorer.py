@@ -1,0 +1,284 @@
+"""The fitted topic tagger as vocabularies and weights: what ``honbun score`` runs.
+
+:class:`~honbun.topics.TopicTagger` fits scikit-learn's ``TfidfVectorizer`` and
+``LogisticRegression``; at the end of ``fit`` it exports itself to a :class:`TopicScorer`,
+which computes the same features (dict lookups of the same n-grams, sublinear TF-IDF,
+L2 norm) and the same probabilities with numpy alone, so a scoring process does not
+import scikit-learn (see :mod:`honbun.inference` for why). A test checks it against the
+scikit-learn pipeline it came from.
+
+Shapes: ``predict_proba(items)`` is ``(n_items, n_labels)`` in [0, 1].
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from honbun.hashing import codepoints, ngram_keys
+from honbun.inference import expit
+from honbun.lexicon import Lexicon
+from honbun.normalize import nfkc
+from honbun.topics import LexiconRule, TextItem, TopicConfig, prepare_items
+
+_RUNS_OF_SPACE = re.compile(r"\s\s+")  # as scikit-learn's char analyzer
+
+
+@dataclass
+class Vocabulary:
+    """A fitted ``TfidfVectorizer``: n-gram → column, IDF, and how n-grams are made.
+
+    ``field`` names the :class:`TextItem` attribute it reads; ``weight`` scales its block
+    of columns (context counts half); ``prefix`` names its columns in explanations.
+    """
+
+    field: str  # "lemmas" | "text" | "context_lemmas"
+    analyzer: str  # "word" (space-split tokens) | "char" (NFKC'd characters)
+    ngrams: tuple[int, int]
+    index: dict[str, int]
+    idf: np.ndarray  # (len(index),)
+    weight: float = 1.0
+    prefix: str = ""
+    # "char": the 64-bit hash of every vocabulary n-gram (sorted) and its column, so a
+    # text's n-grams are looked up in numpy, not one Python string at a time.
+    keys: np.ndarray | None = None
+    key_cols: np.ndarray | None = None
+
+    def grams(self, doc: str) -> list[str]:
+        lo, hi = self.ngrams
+        if self.analyzer == "char":
+            seq: Any = _RUNS_OF_SPACE.sub(" ", nfkc(doc))
+            join = "".join
+        else:
+            seq = doc.split()
+            join = " ".join
+        out = list(seq) if lo == 1 else []
+        for n in range(max(lo, 2), min(hi, len(seq)) + 1):
+            out += [join(seq[i : i + n]) for i in range(len(seq) - n + 1)]
+        return out
+
+    def rows(self, docs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Sparse ``(rows, cols, values)``: sublinear TF-IDF, L2-normalised, × ``weight``."""
+        R, C, K = self._char_counts(docs) if self.analyzer == "char" else self._word_counts(docs)
+        v = (1.0 + np.log(K.astype(np.float64))) * self.idf[C]
+        norm = np.sqrt(np.bincount(R, weights=v**2, minlength=len(docs)))
+        return R, C, self.weight * v / np.where(norm > 0, norm, 1.0)[R]
+
+    def _word_counts(self, docs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rows, cols, counts = [], [], []
+        get = self.index.get
+        for r, doc in enumerate(docs):
+            for g, k in Counter(self.grams(doc)).items():
+                j = get(g)
+                if j is not None:
+                    rows.append(r)
+                    cols.append(j)
+                    counts.append(k)
+        return (
+            np.array(rows, dtype=np.int64),
+            np.array(cols, dtype=np.int64),
+            np.array(counts, dtype=np.int64),
+        )
+
+    def _char_counts(self, docs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        vocab_keys, vocab_cols = np.asarray(self.keys), np.asarray(self.key_cols)
+        texts = [codepoints(_RUNS_OF_SPACE.sub(" ", nfkc(d))) for d in docs]
+        rows, keys = ngram_keys(texts, self.ngrams, salt=0)
+        if not len(vocab_keys):
+            rows, keys = rows[:0], keys[:0]
+        pos = np.minimum(np.searchsorted(vocab_keys, keys), len(vocab_keys) - 1)
+        hit = vocab_keys[pos] == keys
+        cols = vocab_cols[pos[hit]]
+        n = max(1, len(self.index))
+        u, counts = np.unique(rows[hit] * n + cols, return_counts=True)
+        return u // n, u % n, counts
+
+    def names(self) -> list[str]:
+        out = [""] * len(self.index)
+        for g, j in self.index.items():
+            out[j] = self.prefix + g
+        return out
+
+
+def _char_keys(index: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Hash keys of the vocabulary's n-grams, sorted, and their columns."""
+    grams = list(index)
+    keys = np.zeros(len(grams), dtype=np.uint64)
+    for n in {len(g) for g in grams}:  # one n-gram per gram: its own key
+        at = [i for i, g in enumerate(grams) if len(g) == n]
+        keys[at] = ngram_keys([codepoints(grams[i]) for i in at], (n, n), salt=0)[1]
+    if len(np.unique(keys)) != len(keys):  # 64-bit: not expected in any real vocabulary
+        raise ValueError("two character n-grams of the topic vocabulary share a hash key")
+    order = np.argsort(keys)
+    return keys[order], np.array([index[grams[i]] for i in order], dtype=np.int64)
+
+
+def export_vocabulary(vec: Any, field: str, weight: float = 1.0, prefix: str = "") -> Vocabulary:
+    index = {str(k): int(v) for k, v in vec.vocabulary_.items()}
+    keys, key_cols = _char_keys(index) if vec.analyzer == "char" else (None, None)
+    return Vocabulary(
+        field=field,
+        analyzer="char" if vec.analyzer == "char" else "word",
+        ngrams=tuple(vec.ngram_range),
+        index=index,
+        idf=np.asarray(vec.idf_, dtype=np.float64),
+        weight=weight,
+        prefix=prefix,
+        keys=keys,
+        key_cols=key_cols,
+    )
+
+
+@dataclass
+class TopicScorer:
+    """A fitted :class:`~honbun.topics.TopicTagger` in numpy; same ``predict_proba``.
+
+    Per label, one of: linear models (``members``, averaged), a lexicon rule (cold start:
+    ``hit`` when the label's lexicon fires, else ``miss``), or a constant (no positive
+    training example). A member ``m`` scores ``expit(-(a[m] * (x @ coef[:, m] +
+    intercept[m]) + b[m]))``: ``a = -1, b = 0`` for logistic regression, the fitted
+    sigmoid for each of the calibrated SVM's folds.
+    """
+
+    cfg: TopicConfig
+    labels: tuple[str, ...]
+    vocabularies: list[Vocabulary]
+    lexicon: Lexicon  # labels with a lexicon-hit column, in column order
+    lexicon_weight: float
+    coef: np.ndarray  # (n_features, n_members)
+    intercept: np.ndarray  # (n_members,)
+    a: np.ndarray  # (n_members,)
+    b: np.ndarray  # (n_members,)
+    member_label: np.ndarray  # (n_members,) label index of each member
+    rules: dict[int, LexiconRule]  # label index -> rule
+    constants: dict[int, float]  # label index -> probability
+    thresholds_: np.ndarray  # (n_labels,)
+    _names: list[str] | None = field(default=None, repr=False)
+
+    def _design(self, items: list[TextItem]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """All items' features as sparse ``(rows, cols, values)``, columns as at training."""
+        prepare_items(items, self.cfg)
+        rows, cols, vals, offset = [], [], [], 0
+        for voc in self.vocabularies:
+            r, c, v = voc.rows([getattr(it, voc.field) or _empty(voc) for it in items])
+            rows.append(r)
+            cols.append(c + offset)
+            vals.append(v)
+            offset += len(voc.index)
+        if self.lexicon.words:
+            fired = [set(self.lexicon.labels(it.text)) for it in items]
+            hits = [
+                (r, k)
+                for r, f in enumerate(fired)
+                for k, x in enumerate(self.lexicon.words)
+                if x in f
+            ]
+            rows.append(np.array([r for r, _ in hits], dtype=np.int64))
+            cols.append(np.array([offset + k for _, k in hits], dtype=np.int64))
+            vals.append(np.full(len(hits), self.lexicon_weight))
+        return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+
+    def predict_proba(self, items: list[TextItem]) -> np.ndarray:
+        n = len(items)
+        R, C, V = self._design(items)
+        proba = np.zeros((n, len(self.labels)))
+        for k in range(len(self.labels)):
+            ms = np.flatnonzero(self.member_label == k)
+            for m in ms:
+                z = np.bincount(R, weights=V * self.coef[C, m], minlength=n) + self.intercept[m]
+                proba[:, k] += expit(-(self.a[m] * z + self.b[m])) / len(ms)
+        for k, rule in self.rules.items():
+            fired = np.bincount(R[rule.column == C], minlength=n) > 0
+            proba[:, k] = np.where(fired, rule.hit, rule.miss)
+        for k, value in self.constants.items():
+            proba[:, k] = value
+        return proba
+
+    def predict(self, items: list[TextItem]) -> np.ndarray:
+        return (self.predict_proba(items) >= self.thresholds_).astype(int)
+
+    def feature_names(self) -> list[str]:
+        if self._names is None:
+            names = [g for voc in self.vocabularies for g in voc.names()]
+            self._names = names + [f"lex:{x}" for x in self.lexicon.words]
+        return self._names
+
+    def explain(
+        self, items: list[TextItem], top: int = 5
+    ) -> list[dict[str, list[tuple[str, float]]]]:
+        """Per item and label: the terms with the largest coefficient × feature value."""
+        R, C, V = self._design(items)
+        names = self.feature_names()
+        out = []
+        for r in range(len(items)):
+            mine = r == R
+            cols, vals = C[mine], V[mine]
+            order = np.argsort(cols, kind="stable")
+            cols, vals = cols[order], vals[order]
+            per: dict[str, list[tuple[str, float]]] = {}
+            for k, label in enumerate(self.labels):
+                if k in self.rules:  # cold-start label: the lexicon hit is all
+                    if np.any(cols == self.rules[k].column):
+                        per[label] = [(f"lex:{label}", self.rules[k].hit)]
+                    continue
+                if not np.any(self.member_label == k) or not len(cols):
+                    continue
+                ms = self.member_label == k
+                contrib = vals * self.coef[np.ix_(cols, ms)].mean(axis=1)
+                best = np.argsort(-contrib, kind="stable")[:top]
+                per[label] = [
+                    (names[cols[i]], round(float(contrib[i]), 4)) for i in best if contrib[i] > 0
+                ]
+            out.append(per)
+        return out
+
+
+def _empty(voc: Vocabulary) -> str:
+    # TextFeaturizer feeds "ctx:" for an item without context (a document of one sentence).
+    return "ctx:" if voc.field == "context_lemmas" else ""
+
+
+def export_topic_tagger(tagger: Any) -> TopicScorer:
+    """A :class:`TopicScorer` from a fitted :class:`~honbun.topics.TopicTagger`."""
+    feat = tagger.featurizer_
+    vocabularies = [
+        export_vocabulary(feat.word_, "lemmas", prefix="w:"),
+        export_vocabulary(feat.char_, "text", prefix="c:"),
+    ]
+    if feat.ctx_ is not None:
+        vocabularies.append(export_vocabulary(feat.ctx_, "context_lemmas", weight=0.5))
+    rules: dict[int, LexiconRule] = {}
+    constants: dict[int, float] = {}
+    members: list[tuple[int, np.ndarray, float, float, float]] = []  # label, w, c, a, b
+    for k, m in enumerate(tagger.models_):
+        if isinstance(m, LexiconRule):
+            rules[k] = m
+        elif isinstance(m, float):
+            constants[k] = m
+        elif hasattr(m, "calibrated_classifiers_"):  # CalibratedClassifierCV, sigmoid
+            for cc in m.calibrated_classifiers_:
+                svm, (sig,) = cc.estimator, cc.calibrators
+                w, c = np.ravel(svm.coef_), float(np.ravel(svm.intercept_)[0])
+                members.append((k, w, c, float(sig.a_), float(sig.b_)))
+        else:  # binary LogisticRegression
+            members.append((k, np.ravel(m.coef_), float(np.ravel(m.intercept_)[0]), -1.0, 0.0))
+    n_features = feat.n_features()
+    return TopicScorer(
+        cfg=tagger.cfg,
+        labels=tuple(tagger.labels),
+        vocabularies=vocabularies,
+        lexicon=Lexicon({k: [nfkc(w) for w in words] for k, words in feat.lexicon.items()}),
+        lexicon_weight=float(tagger.cfg.lexicon_weight),
+        coef=np.column_stack([w for _, w, *_ in members]) if members else np.zeros((n_features, 0)),
+        intercept=np.array([c for _, _, c, _, _ in members], dtype=np.float64),
+        a=np.array([a for *_, a, _ in members], dtype=np.float64),
+        b=np.array([b for *_, b in members], dtype=np.float64),
+        member_label=np.array([k for k, *_ in members], dtype=np.int64),
+        rules=rules,
+        constants=constants,
+        thresholds_=np.asarray(tagger.thresholds_, dtype=np.float64),
+    )

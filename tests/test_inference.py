@@ -1,0 +1,165 @@
+"""The numpy exports that scoring runs agree with the scikit-learn estimators they came from;
+feature hashing and token cutting behave."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from honbun.boilerplate import BlockModel, ModelConfig, QuantizedHGB, prepare
+from honbun.hashing import codepoints, ngram_counts, ngram_keys
+from honbun.inference import export_forest, export_linear, export_role_model
+from honbun.tokens import block_tokens, cut_tokens, tokenize
+from honbun.topics import TextItem, TopicConfig, TopicTagger, prepare_items
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# ------------------------------------------------------------------ hashing
+def test_ngram_counts_never_span_rows_and_count_every_ngram() -> None:
+    seqs = [codepoints("北朝鮮"), codepoints(""), codepoints("ロシア軍"), codepoints("x")]
+    rows, cols, counts = ngram_counts(seqs, (2, 3), bits=12, salt=1)
+    # 北朝鮮: 2 bigrams + 1 trigram; ロシア軍: 3 + 2; "" and "x": none.
+    assert np.bincount(rows, weights=counts, minlength=4).tolist() == [3, 0, 5, 0]
+    assert cols.min() >= 0 and cols.max() < 2**12
+    # The same n-gram hashes the same in every row; another salt hashes differently.
+    _, k1 = ngram_keys([codepoints("朝鮮")], (2, 2), salt=1)
+    _, k2 = ngram_keys([codepoints("北朝鮮")], (2, 2), salt=1)
+    _, k3 = ngram_keys([codepoints("朝鮮")], (2, 2), salt=2)
+    assert k1[0] == k2[1] and k1[0] != k3[0]
+
+
+def test_cut_tokens_follow_sentence_spans() -> None:
+    text = "北朝鮮が部隊を派遣した。ロシアは否定した！ 次の文"
+    toks = block_tokens(text)
+    spans = [(0, 12), (12, 21), (22, len(text))]
+    cut = cut_tokens(text, toks, spans)
+    assert cut is not None
+    assert [t for part in cut for t in part] == [t for t in toks if t.surface != " "]
+    assert "".join(t.surface for t in cut[0]) == "北朝鮮が部隊を派遣した。"
+    assert [t.surface for t in cut[1]] == [t.surface for t in tokenize("ロシアは否定した！")]
+    assert cut_tokens("abc", tokenize("xyz"), [(0, 3)]) is None  # surfaces not in the text
+
+
+# ------------------------------------------------------------------ block model
+@pytest.fixture(scope="module")
+def block_model(pages_and_labels):
+    pages, labels = pages_and_labels
+    return BlockModel(ModelConfig(hgb_max_iter=30)).fit(pages[:-3], labels[:-3])
+
+
+@pytest.fixture(scope="module")
+def pages_and_labels():
+    from honbun.dataset import load_block_gold
+    from honbun.labels import load_labels
+
+    gold = [
+        g
+        for g in load_block_gold(load_labels(ROOT / "data/labels.toml"), ROOT / "data/annotations")
+        if g.page.format == "html"
+    ]
+    by_site: dict[str, list] = {}
+    for g in gold:
+        by_site.setdefault(g.site, []).append(g)
+    chosen = [gs[0] for gs in list(by_site.values())[:9]]  # 9 pages, 9 sites
+    cfg = ModelConfig()
+    return [prepare(g.page, cfg, g.site) for g in chosen], [g.y for g in chosen]
+
+
+def test_forest_equals_histgradientboosting() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 6))
+    X[rng.random(X.shape) < 0.1] = np.nan
+    X[:, 5] = np.nan  # a column NaN everywhere is dropped, as QuantizedHGB does
+    y = (np.nan_to_num(X[:, 0]) + 0.5 * np.nan_to_num(X[:, 1]) > 0).astype(int)
+    q = QuantizedHGB(max_bins=15, max_iter=40, max_leaf_nodes=15).fit(X, y)
+    X_new = rng.normal(size=(200, 6))
+    X_new[rng.random(X_new.shape) < 0.2] = np.nan
+    np.testing.assert_allclose(
+        export_forest(q).predict_proba(X_new), q.predict_proba(X_new), atol=1e-12
+    )
+
+
+def test_linear_stage1_equals_sgd(block_model: BlockModel, pages_and_labels) -> None:
+    pages = pages_and_labels[0][-3:]
+    m = block_model
+    dense = m._dense(pages, training=False)
+    sgd = m.stage1_[0][0]
+    want = sgd.predict_proba(m._linear_X(pages, dense))
+    got = export_linear(m, sgd, dense.shape[1]).predict_proba(pages, dense)
+    np.testing.assert_allclose(got, want, atol=1e-5)  # float32 features on both sides
+
+
+def test_block_model_predicts_through_its_export(block_model: BlockModel, pages_and_labels) -> None:
+    pages = pages_and_labels[0][-3:]
+    proba = block_model.predict_proba(pages)
+    assert [len(p) for p in proba] == [p.n for p in pages]
+    assert all(np.all((p >= 0) & (p <= 1)) for p in proba)
+    dense = block_model._dense(pages, training=False)
+    X2 = block_model._stack_X(pages, dense, np.zeros((len(dense), 1)))
+    forest = block_model.scorer().stage2[0]
+    np.testing.assert_allclose(
+        forest.predict_proba(X2), block_model.stage2_[0].predict_proba(X2), atol=1e-12
+    )
+
+
+def test_role_scorer_equals_pipeline(block_model: BlockModel, pages_and_labels) -> None:
+    from honbun.roles import RoleModel
+
+    pages, labels = pages_and_labels
+    roles = [["paragraph" if y else "navigation" for y in ys] for ys in labels]
+    roles[0][0] = "title"
+    p_body = [y.astype(float) for y in labels]
+    rm = RoleModel({"paragraph": "body", "title": "body", "navigation": "boilerplate"})
+    rm.fit(pages, roles, p_body)
+    X = rm._X(pages, p_body)
+    scorer = export_role_model(rm.role_labels, rm.model_)
+    np.testing.assert_allclose(scorer.predict_proba(X), rm.model_.predict_proba(X), atol=1e-12)
+    out = rm.predict(pages, p_body, labels, "body", "boilerplate")
+    for page_roles, ys in zip(out, labels, strict=True):  # a role never contradicts its label
+        assert all((r != "navigation") == bool(y) for r, y in zip(page_roles, ys, strict=True))
+
+
+# ------------------------------------------------------------------ topics
+@pytest.mark.parametrize("model", ["logreg", "svm"])
+def test_topic_scorer_equals_sklearn(model: str) -> None:
+    from test_topics import LABELS, LEXICON, _data
+
+    items, Y, groups = _data()
+    cfg = TopicConfig(model=model)  # deployment is learned, sanctions (2 examples) a rule
+    tagger = TopicTagger(cfg, LABELS, LEXICON).fit(items, Y, groups)
+    new = [
+        TextItem("ロシアに部隊を派遣した。", "北朝鮮は 否定した"),
+        TextItem("派遣社員の募集。"),
+        TextItem(""),
+    ]
+    want = tagger._proba(tagger.models_, tagger.featurizer_.transform(prepare_items(new, cfg)))
+    np.testing.assert_allclose(tagger.predict_proba(new), want, atol=1e-12)
+    assert want[0, 0] > want[1, 0]
+
+
+# ------------------------------------------------------------------ loading
+def test_scoring_does_not_import_scikit_learn(block_model: BlockModel, tmp_path: Path) -> None:
+    from honbun.bundle import BUNDLE_FORMAT, ModelBundle, label_signature, versions
+    from honbun.labels import load_labels
+
+    labels = load_labels(ROOT / "data/labels.toml")
+    card = {"format": BUNDLE_FORMAT, "versions": versions(), "labels": label_signature(labels)}
+    bundle = ModelBundle(
+        "m", labels, block_model.cfg, block_model, block_model.cfg, block_model, card=card
+    )
+    path = bundle.save(tmp_path, "")
+    code = (
+        "import sys, honbun; m = honbun.load_model(sys.argv[1]);"
+        "r = m.score(sys.argv[2]); assert r['body_text'], r;"
+        "print(sorted(x for x in ('sklearn', 'scipy', 'pandas') if x in sys.modules))"
+    )
+    seed = str(ROOT / "seeds/000_8bf9058727bca4c6.txt")
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path), seed], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
