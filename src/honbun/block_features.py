@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 import numpy as np
 
@@ -45,6 +46,7 @@ TITLE_MIN_SEGMENT = 4  # title segments shorter than this (site names like "NHK"
 TITLE_EXACT_F1 = 0.9  # bigram F1 with a title segment above which a block "is" the title
 TERMINALS = "。．！？!?」』）)"
 FUNCTION_POS = ("助詞", "助動詞")
+_POS1 = attrgetter("pos1")
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 COMMON_TAGS = ("p", "div", "li", "a", "span", "td", "dd", "dt", "figcaption", "button", "section")
 PATH_TAGS = ("figure", "table", "ul", "ol", "dl", "blockquote", "form", "header", "footer")
@@ -149,10 +151,11 @@ def text_features(text: str, tokens: list[Token]) -> list[float]:
     n = max(1, len(t))
     shares = [len(rx.findall(t)) / n for rx in _SCRIPTS.values()]
     n_tok = max(1, len(tokens))
-    function = sum(tok.pos1 in FUNCTION_POS for tok in tokens) / n_tok
-    nouns = sum(tok.pos1 in ("名詞", "代名詞") for tok in tokens) / n_tok
-    verbs = sum(tok.pos1 == "動詞" for tok in tokens) / n_tok
-    symbols = sum(tok.pos1 in ("補助記号", "記号", "空白") for tok in tokens) / n_tok
+    pos = Counter(map(_POS1, tokens))
+    function = sum(pos[p] for p in FUNCTION_POS) / n_tok
+    nouns = (pos["名詞"] + pos["代名詞"]) / n_tok
+    verbs = pos["動詞"] / n_tok
+    symbols = (pos["補助記号"] + pos["記号"] + pos["空白"]) / n_tok
     flags = [float(bool(rx.search(t))) for rx in _PATTERNS.values()]
     stripped = text.rstrip()
     return [

@@ -26,7 +26,6 @@ from honbun.boilerplate import (
     _at_least_one,
     _family_slices,
     _split,
-    bin_columns,
     dense_design,
     hashed_counts,
     own_columns,
@@ -46,14 +45,14 @@ def expit(x: np.ndarray) -> np.ndarray:
 class Forest:
     """A binary HistGradientBoosting model as flat node arrays (all trees concatenated).
 
-    ``predict_proba(X)`` takes the raw features ``(n, d)`` (binned here as
-    :class:`~honbun.boilerplate.QuantizedHGB` does) and returns ``(n, 2)``.
+    ``predict_proba(X)`` takes the raw features ``(n, d)`` and returns ``(n, 2)``. The
+    trees were grown on :class:`~honbun.boilerplate.QuantizedHGB`'s quantile bins; a split
+    "bin <= t" is the same test as "x <= edges[t]" on the raw value (the bin of ``x`` is
+    the number of edges below it), so the export stores raw thresholds and never bins.
     """
 
-    keep: np.ndarray  # (d,) bool: columns the model reads
-    edges: list[np.ndarray]  # bin edges per kept column
     roots: np.ndarray  # (n_trees,) node index of each tree's root
-    feature: np.ndarray  # (n_nodes,) split column (kept-column index)
+    feature: np.ndarray  # (n_nodes,) split column of X
     threshold: np.ndarray  # (n_nodes,) go left when x <= threshold
     missing_left: np.ndarray  # (n_nodes,) bool: NaN goes left
     left: np.ndarray  # (n_nodes,) child indices
@@ -61,19 +60,21 @@ class Forest:
     leaf: np.ndarray  # (n_nodes,) bool
     value: np.ndarray  # (n_nodes,) leaf values (raw log-odds)
     baseline: float
-    depth: int  # deepest leaf: the number of steps every row takes
+    depth: int  # deepest leaf: the most steps a row takes
 
     def raw(self, X: np.ndarray) -> np.ndarray:
         """Log-odds of the positive class, ``(n,)``: baseline + one leaf value per tree."""
-        B = bin_columns(X, self.keep, self.edges).astype(np.float64)
-        n = B.shape[0]
+        X = np.asarray(X, dtype=np.float64)
+        n = X.shape[0]
         node = np.broadcast_to(self.roots, (n, len(self.roots))).copy()
         rows = np.arange(n)[:, None]
         for _ in range(self.depth):
-            x = B[rows, self.feature[node]]
+            inner = ~self.leaf[node]
+            if not inner.any():
+                break
+            x = X[rows, self.feature[node]]
             go_left = np.where(np.isnan(x), self.missing_left[node], x <= self.threshold[node])
-            step = np.where(go_left, self.left[node], self.right[node])
-            node = np.where(self.leaf[node], node, step)
+            node = np.where(inner, np.where(go_left, self.left[node], self.right[node]), node)
         return self.baseline + self.value[node].sum(axis=1)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
@@ -90,12 +91,20 @@ def export_forest(q: Any) -> Forest:
     offset = np.repeat(roots, sizes)
     nodes = np.concatenate(trees)
     leaf = nodes["is_leaf"].astype(bool)
+    kept = np.flatnonzero(q.keep_)  # QuantizedHGB's columns -> columns of X
+    feature = np.where(leaf, 0, nodes["feature_idx"]).astype(np.int64)
+    threshold = np.full(len(nodes), np.inf)
+    for i in np.flatnonzero(~leaf):
+        edges = q.edges_[feature[i]]
+        t = float(np.floor(nodes["num_threshold"][i]))  # bins are integers: bin <= t
+        if t < 0:  # below every bin: only NaN can go left
+            threshold[i] = -np.inf
+        elif t < len(edges):  # else (t >= the last bin, or inf: a NaN-only split) stays inf
+            threshold[i] = edges[int(t)]
     return Forest(
-        keep=np.asarray(q.keep_),
-        edges=list(q.edges_),
         roots=roots,
-        feature=nodes["feature_idx"].astype(np.int64),
-        threshold=nodes["num_threshold"].astype(np.float64),
+        feature=np.where(leaf, 0, kept[feature]),
+        threshold=threshold,
         missing_left=nodes["missing_go_to_left"].astype(bool),
         left=np.where(leaf, 0, nodes["left"].astype(np.int64) + offset),
         right=np.where(leaf, 0, nodes["right"].astype(np.int64) + offset),

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import csv
 import os
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from sys import intern
 from typing import Any
 
@@ -160,23 +162,20 @@ def cut_tokens(
     across that boundary. Training cuts its sentences the same way, so features agree,
     and scoring tokenises each block once instead of once more per sentence.
     """
-    starts, pos = [], 0
-    for t in tokens:
-        i = text.find(t.surface, pos)
-        if i < 0:
-            return None
-        starts.append(i)
-        pos = i + len(t.surface)
+    surfaces = [t.surface for t in tokens]
+    if "".join(surfaces) == text:  # nothing skipped (no white space): starts are sums
+        starts = list(accumulate(map(len, surfaces), initial=0))[:-1]
+    else:
+        starts, pos = [], 0
+        for surface in surfaces:
+            i = text.find(surface, pos)
+            if i < 0:
+                return None
+            starts.append(i)
+            pos = i + len(surface)
     out: list[list[Token]] = []
-    k = 0
     for lo, hi in spans:
-        while k < len(starts) and starts[k] < lo:
-            k += 1
-        j = k
-        while j < len(starts) and starts[j] < hi:
-            j += 1
-        out.append(tokens[k:j])
-        k = j
+        out.append(tokens[bisect_left(starts, lo) : bisect_left(starts, hi)])
     return out
 
 

@@ -13,7 +13,6 @@ Shapes: ``predict_proba(items)`` is ``(n_items, n_labels)`` in [0, 1].
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,76 +25,62 @@ from honbun.normalize import nfkc
 from honbun.topics import LexiconRule, TextItem, TopicConfig, prepare_items
 
 _RUNS_OF_SPACE = re.compile(r"\s\s+")  # as scikit-learn's char analyzer
+BUCKET_BITS = 20  # top bits of an n-gram's key that prefilter the vocabulary lookup
 
 
 @dataclass
 class Vocabulary:
-    """A fitted ``TfidfVectorizer``: n-gram → column, IDF, and how n-grams are made.
+    """A fitted ``TfidfVectorizer``: its n-grams, IDF, and how n-grams are made.
 
     ``field`` names the :class:`TextItem` attribute it reads; ``weight`` scales its block
     of columns (context counts half); ``prefix`` names its columns in explanations.
+    Lookup is in numpy: every vocabulary n-gram is stored as the 64-bit hash of its
+    items (code points for ``char``, word ids for ``word``; :func:`ngram_keys`), sorted,
+    and a text's n-grams are hashed the same way and binary-searched. A word the
+    vocabulary has not seen gets id 0, which no vocabulary n-gram contains.
     """
 
     field: str  # "lemmas" | "text" | "context_lemmas"
     analyzer: str  # "word" (space-split tokens) | "char" (NFKC'd characters)
     ngrams: tuple[int, int]
-    index: dict[str, int]
-    idf: np.ndarray  # (len(index),)
+    index: dict[str, int]  # n-gram -> column (for names)
+    idf: np.ndarray  # (n_columns,)
+    keys: np.ndarray  # (n_columns,) uint64, sorted
+    key_cols: np.ndarray  # (n_columns,) the column of each key
+    word_ids: dict[str, int] = field(default_factory=dict)  # "word": word -> id >= 1
     weight: float = 1.0
     prefix: str = ""
-    # "char": the 64-bit hash of every vocabulary n-gram (sorted) and its column, so a
-    # text's n-grams are looked up in numpy, not one Python string at a time.
-    keys: np.ndarray | None = None
-    key_cols: np.ndarray | None = None
+    _bucket_mask: np.ndarray | None = field(default=None, repr=False, compare=False)
 
-    def grams(self, doc: str) -> list[str]:
-        lo, hi = self.ngrams
+    def _items(self, doc: str) -> np.ndarray:
         if self.analyzer == "char":
-            seq: Any = _RUNS_OF_SPACE.sub(" ", nfkc(doc))
-            join = "".join
-        else:
-            seq = doc.split()
-            join = " ".join
-        out = list(seq) if lo == 1 else []
-        for n in range(max(lo, 2), min(hi, len(seq)) + 1):
-            out += [join(seq[i : i + n]) for i in range(len(seq) - n + 1)]
-        return out
+            return codepoints(_RUNS_OF_SPACE.sub(" ", nfkc(doc)))
+        get = self.word_ids.get
+        return np.array([get(w, 0) for w in doc.split()], dtype=np.uint64)
 
     def rows(self, docs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Sparse ``(rows, cols, values)``: sublinear TF-IDF, L2-normalised, × ``weight``."""
-        R, C, K = self._char_counts(docs) if self.analyzer == "char" else self._word_counts(docs)
-        v = (1.0 + np.log(K.astype(np.float64))) * self.idf[C]
+        rows, keys = ngram_keys([self._items(d) for d in docs], self.ngrams, salt=0)
+        # Most of a text's n-grams are not in the vocabulary: drop those whose top bits
+        # no vocabulary key has before the binary search.
+        maybe = self._buckets()[(keys >> np.uint64(64 - BUCKET_BITS)).astype(np.int64)]
+        rows, keys = rows[maybe], keys[maybe]
+        pos = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        hit = self.keys[pos] == keys
+        n = max(1, len(self.index))
+        u, counts = np.unique(rows[hit] * n + self.key_cols[pos[hit]], return_counts=True)
+        R, C = u // n, u % n
+        v = (1.0 + np.log(counts.astype(np.float64))) * self.idf[C]
         norm = np.sqrt(np.bincount(R, weights=v**2, minlength=len(docs)))
         return R, C, self.weight * v / np.where(norm > 0, norm, 1.0)[R]
 
-    def _word_counts(self, docs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        rows, cols, counts = [], [], []
-        get = self.index.get
-        for r, doc in enumerate(docs):
-            for g, k in Counter(self.grams(doc)).items():
-                j = get(g)
-                if j is not None:
-                    rows.append(r)
-                    cols.append(j)
-                    counts.append(k)
-        return (
-            np.array(rows, dtype=np.int64),
-            np.array(cols, dtype=np.int64),
-            np.array(counts, dtype=np.int64),
-        )
-
-    def _char_counts(self, docs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        vocab_keys, vocab_cols = np.asarray(self.keys), np.asarray(self.key_cols)
-        texts = [codepoints(_RUNS_OF_SPACE.sub(" ", nfkc(d))) for d in docs]
-        rows, keys = ngram_keys(texts, self.ngrams, salt=0)
-        if not len(vocab_keys):
-            rows, keys = rows[:0], keys[:0]
-        pos = np.minimum(np.searchsorted(vocab_keys, keys), len(vocab_keys) - 1)
-        hit = vocab_keys[pos] == keys
-        cols = vocab_cols[pos[hit]]
-        n = max(1, len(self.index))
-        u, counts = np.unique(rows[hit] * n + cols, return_counts=True)
-        return u // n, u % n, counts
+    def _buckets(self) -> np.ndarray:
+        """``(2**BUCKET_BITS,)`` bool: some vocabulary key has these top bits."""
+        if self._bucket_mask is None:
+            mask = np.zeros(1 << BUCKET_BITS, dtype=bool)
+            mask[(self.keys >> np.uint64(64 - BUCKET_BITS)).astype(np.int64)] = True
+            self._bucket_mask = mask
+        return self._bucket_mask
 
     def names(self) -> list[str]:
         out = [""] * len(self.index)
@@ -104,32 +89,42 @@ class Vocabulary:
         return out
 
 
-def _char_keys(index: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Hash keys of the vocabulary's n-grams, sorted, and their columns."""
+def _keys(index: dict[str, int], analyzer: str) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """Sorted hash keys of the vocabulary's n-grams, their columns, and the word ids."""
     grams = list(index)
+    word_ids: dict[str, int] = {}
+    if analyzer == "char":
+        seqs = [codepoints(g) for g in grams]
+    else:
+        for w in sorted({w for g in grams for w in g.split()}):
+            word_ids[w] = len(word_ids) + 1
+        seqs = [np.array([word_ids[w] for w in g.split()], dtype=np.uint64) for g in grams]
     keys = np.zeros(len(grams), dtype=np.uint64)
-    for n in {len(g) for g in grams}:  # one n-gram per gram: its own key
-        at = [i for i, g in enumerate(grams) if len(g) == n]
-        keys[at] = ngram_keys([codepoints(grams[i]) for i in at], (n, n), salt=0)[1]
+    for n in {len(q) for q in seqs}:  # one n-gram per gram: its own key
+        at = [i for i, q in enumerate(seqs) if len(q) == n]
+        keys[at] = ngram_keys([seqs[i] for i in at], (n, n), salt=0)[1]
     if len(np.unique(keys)) != len(keys):  # 64-bit: not expected in any real vocabulary
-        raise ValueError("two character n-grams of the topic vocabulary share a hash key")
+        raise ValueError("two n-grams of the topic vocabulary share a hash key")
     order = np.argsort(keys)
-    return keys[order], np.array([index[grams[i]] for i in order], dtype=np.int64)
+    cols = np.array([index[grams[i]] for i in order], dtype=np.int64)
+    return keys[order], cols, word_ids
 
 
 def export_vocabulary(vec: Any, field: str, weight: float = 1.0, prefix: str = "") -> Vocabulary:
     index = {str(k): int(v) for k, v in vec.vocabulary_.items()}
-    keys, key_cols = _char_keys(index) if vec.analyzer == "char" else (None, None)
+    analyzer = "char" if vec.analyzer == "char" else "word"
+    keys, key_cols, word_ids = _keys(index, analyzer)
     return Vocabulary(
         field=field,
-        analyzer="char" if vec.analyzer == "char" else "word",
+        analyzer=analyzer,
         ngrams=tuple(vec.ngram_range),
         index=index,
         idf=np.asarray(vec.idf_, dtype=np.float64),
-        weight=weight,
-        prefix=prefix,
         keys=keys,
         key_cols=key_cols,
+        word_ids=word_ids,
+        weight=weight,
+        prefix=prefix,
     )
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -100,7 +101,10 @@ class TextItem:
 
 def content_lemmas(tokens: list[Token], stop_pos: tuple[str, ...]) -> list[str]:
     """NFKC'd lemmas of the content words (POS not in ``stop_pos``, not blank)."""
-    return [nfkc(t.lemma) for t in tokens if t.pos1 not in stop_pos and t.surface.strip()]
+    return [_nfkc_lemma(t.lemma) for t in tokens if t.pos1 not in stop_pos and t.surface.strip()]
+
+
+_nfkc_lemma = lru_cache(maxsize=1 << 16)(nfkc)  # lemmas repeat: normalise each once
 
 
 def analyse(text: str, stop_pos: tuple[str, ...]) -> str:
