@@ -14,7 +14,7 @@ from honbun.boilerplate import BlockModel, ModelConfig, QuantizedHGB, prepare
 from honbun.hashing import codepoints, ngram_counts, ngram_keys
 from honbun.inference import export_forest, export_linear, export_role_model
 from honbun.tokens import block_tokens, cut_tokens, tokenize
-from honbun.topics import TextItem, TopicConfig, TopicTagger, prepare_items
+from honbun.topics import TextItem, TopicConfig, TopicTagger, page_items, prepare_items
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -163,3 +163,17 @@ def test_scoring_does_not_import_scikit_learn(block_model: BlockModel, tmp_path:
         [sys.executable, "-c", code, str(path), seed], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_page_items_prefill_equals_prepare_items() -> None:
+    from honbun.loaders import load_page
+
+    page = load_page(ROOT / "seeds/000_8bf9058727bca4c6.txt")
+    sents = page.sentences[:40]
+    cfg = TopicConfig()
+    filled = page_items(page, sents, cfg.stop_pos)
+    plain = prepare_items(page_items(page, sents), cfg)
+    assert [(a.lemmas, a.context_lemmas) for a in filled] == [
+        (b.lemmas, b.context_lemmas) for b in plain
+    ]
+    assert any(a.context_lemmas for a in filled)

@@ -75,14 +75,33 @@ _PATTERNS = {
     "byline": re.compile(r"記者|著者|筆者|編集部|ライター|^文[:：/／]|^写真[:：/／]"),
 }
 
-_SCRIPTS = {
-    "hiragana": re.compile(r"[\u3041-\u309f]"),
-    "katakana": re.compile(r"[\u30a0-\u30ff\uff66-\uff9f]"),
-    "kanji": re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf\u3005]"),
-    "latin": re.compile(r"[A-Za-z\uff21-\uff3a\uff41-\uff5a]"),
-    "digit": re.compile(r"[0-9\uff10-\uff19]"),
-    "punct": re.compile(r"[\u3000-\u303f\uff01-\uff0f\uff1a-\uff20!-/:-@\[-`{-~]"),
-}
+# Code point ranges of each script share (after NFKC). 々 (U+3005) is both kanji and
+# punctuation (it lies in the CJK symbols block), so it counts for both.
+_SCRIPTS: dict[str, tuple[tuple[int, int], ...]] = {
+    "hiragana": ((0x3041, 0x309F),),
+    "katakana": ((0x30A0, 0x30FF), (0xFF66, 0xFF9F)),
+    "kanji": ((0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x3005, 0x3005)),
+    "latin": ((0x41, 0x5A), (0x61, 0x7A), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A)),
+    "digit": ((0x30, 0x39), (0xFF10, 0xFF19)),
+    "punct": (
+        (0x3000, 0x303F), (0xFF01, 0xFF0F), (0xFF1A, 0xFF20),
+        (0x21, 0x2F), (0x3A, 0x40), (0x5B, 0x60), (0x7B, 0x7E),
+    ),
+}  # fmt: skip
+
+
+def _script_table() -> dict[int, str]:
+    # Each script's characters become one marker letter, 々 its own ("X"); every ASCII
+    # letter maps to "l", so a marker in the result can only come from the mapping.
+    table: dict[int, str] = {}
+    for marker, ranges in zip("hkKldp", _SCRIPTS.values(), strict=True):
+        for lo, hi in ranges:
+            table.update(dict.fromkeys(range(lo, hi + 1), marker))
+    table[0x3005] = "X"
+    return table
+
+
+_SCRIPT_TABLE = _script_table()
 
 # Class/id token families. A token matches when it equals a word of the family or, for
 # words of 5+ letters, contains it ("globalnav", "relatedposts", "commentlist").
@@ -149,7 +168,10 @@ def text_features(text: str, tokens: list[Token]) -> list[float]:
     """Features of one block's text; see :func:`text_names`."""
     t = nfkc(text)
     n = max(1, len(t))
-    shares = [len(rx.findall(t)) / n for rx in _SCRIPTS.values()]
+    marked = t.translate(_SCRIPT_TABLE)
+    both = marked.count("X")  # 々: kanji and punctuation
+    counts = [marked.count(m) + (both if m in "Kp" else 0) for m in "hkKldp"]
+    shares = [c / n for c in counts]
     n_tok = max(1, len(tokens))
     pos = Counter(map(_POS1, tokens))
     function = sum(pos[p] for p in FUNCTION_POS) / n_tok

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -30,9 +31,12 @@ def codepoints(text: str) -> np.ndarray:
 
 def word_ids(words: Sequence[str]) -> np.ndarray:
     """Stable 32-bit ids of ``words`` (CRC-32 of the UTF-8; not the per-process ``hash``)."""
-    return np.fromiter(
-        (zlib.crc32(w.encode("utf-8")) for w in words), dtype=np.uint64, count=len(words)
-    )
+    return np.fromiter(map(_word_id, words), dtype=np.uint64, count=len(words))
+
+
+@lru_cache(maxsize=1 << 17)  # words repeat: hash each once
+def _word_id(word: str) -> int:
+    return zlib.crc32(word.encode("utf-8"))
 
 
 def ngram_keys(

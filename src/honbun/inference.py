@@ -13,7 +13,7 @@ Shapes: ``dense`` is ``(n_blocks, n_features)``; probabilities are ``(n_blocks,)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -51,16 +51,15 @@ class Forest:
     the number of edges below it), so the export stores raw thresholds and never bins.
     """
 
-    roots: np.ndarray  # (n_trees,) node index of each tree's root
+    roots: np.ndarray  # (n_trees,) node index of each tree's root, deepest tree first
+    tree_depth: np.ndarray  # (n_trees,) steps to a leaf in each tree (non-increasing)
     feature: np.ndarray  # (n_nodes,) split column of X
     threshold: np.ndarray  # (n_nodes,) go left when x <= threshold
     missing_left: np.ndarray  # (n_nodes,) bool: NaN goes left
-    left: np.ndarray  # (n_nodes,) child indices
+    left: np.ndarray  # (n_nodes,) child indices; a leaf is its own child (rows stay)
     right: np.ndarray
-    leaf: np.ndarray  # (n_nodes,) bool
-    value: np.ndarray  # (n_nodes,) leaf values (raw log-odds)
+    value: np.ndarray  # (n_nodes,) leaf values (raw log-odds), 0 on split nodes
     baseline: float
-    depth: int  # deepest leaf: the most steps a row takes
 
     def raw(self, X: np.ndarray) -> np.ndarray:
         """Log-odds of the positive class, ``(n,)``: baseline + one leaf value per tree."""
@@ -68,13 +67,12 @@ class Forest:
         n = X.shape[0]
         node = np.broadcast_to(self.roots, (n, len(self.roots))).copy()
         rows = np.arange(n)[:, None]
-        for _ in range(self.depth):
-            inner = ~self.leaf[node]
-            if not inner.any():
-                break
-            x = X[rows, self.feature[node]]
-            go_left = np.where(np.isnan(x), self.missing_left[node], x <= self.threshold[node])
-            node = np.where(inner, np.where(go_left, self.left[node], self.right[node]), node)
+        for step in range(int(self.tree_depth[0]) if len(self.roots) else 0):
+            k = int(np.count_nonzero(self.tree_depth > step))  # trees still descending
+            at = node[:, :k]
+            x = X[rows, self.feature[at]]
+            go_left = (x <= self.threshold[at]) | (self.missing_left[at] & np.isnan(x))
+            node[:, :k] = np.where(go_left, self.left[at], self.right[at])
         return self.baseline + self.value[node].sum(axis=1)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
@@ -86,12 +84,14 @@ def export_forest(q: Any) -> Forest:
     """A :class:`Forest` from a fitted :class:`~honbun.boilerplate.QuantizedHGB`."""
     model = q.model_
     trees = [it[0].nodes for it in model._predictors]  # binary: one tree per iteration
+    trees.sort(key=lambda t: -int(t["depth"].max()))  # the sum does not care about order
     sizes = np.array([len(t) for t in trees])
     roots = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
     offset = np.repeat(roots, sizes)
     nodes = np.concatenate(trees)
     leaf = nodes["is_leaf"].astype(bool)
     kept = np.flatnonzero(q.keep_)  # QuantizedHGB's columns -> columns of X
+    own = np.arange(len(nodes))
     feature = np.where(leaf, 0, nodes["feature_idx"]).astype(np.int64)
     threshold = np.full(len(nodes), np.inf)
     for i in np.flatnonzero(~leaf):
@@ -103,15 +103,14 @@ def export_forest(q: Any) -> Forest:
             threshold[i] = edges[int(t)]
     return Forest(
         roots=roots,
+        tree_depth=np.array([int(t["depth"].max()) for t in trees], dtype=np.int64),
         feature=np.where(leaf, 0, kept[feature]),
         threshold=threshold,
         missing_left=nodes["missing_go_to_left"].astype(bool),
-        left=np.where(leaf, 0, nodes["left"].astype(np.int64) + offset),
-        right=np.where(leaf, 0, nodes["right"].astype(np.int64) + offset),
-        leaf=leaf,
+        left=np.where(leaf, own, nodes["left"].astype(np.int64) + offset),
+        right=np.where(leaf, own, nodes["right"].astype(np.int64) + offset),
         value=np.where(leaf, nodes["value"], 0.0),
         baseline=float(np.ravel(model._baseline_prediction)[0]),
-        depth=int(nodes["depth"].max()),
     )
 
 
@@ -126,22 +125,6 @@ class SparseFamily:
     idf: np.ndarray  # (k,) float32; unused for "dom" (binary)
     coef: np.ndarray  # (k,) the linear model's weights of these columns
 
-    def decision(
-        self, rows: np.ndarray, cols: np.ndarray, counts: np.ndarray, n: int
-    ) -> np.ndarray:
-        """This family's share of each block's linear score, ``(n,)``."""
-        j = np.searchsorted(self.keep, cols - self.lo)
-        j = np.minimum(j, len(self.keep) - 1)
-        hit = self.keep[j] == cols - self.lo if len(self.keep) else np.zeros(len(cols), bool)
-        r, j, c = rows[hit], j[hit], counts[hit].astype(np.float32)
-        if self.name == "dom":
-            val = np.minimum(c, np.float32(1.0))
-        else:  # sublinear TF-IDF, L2-normalised per block
-            val = (np.float32(1.0) + np.log(c)) * self.idf[j]
-            norm = np.sqrt(np.bincount(r, weights=val.astype(np.float64) ** 2, minlength=n))
-            val = val / np.where(norm > 0, norm, 1.0)[r]
-        return np.bincount(r, weights=val * self.coef[j], minlength=n)
-
 
 @dataclass
 class LinearBlocks:
@@ -154,6 +137,45 @@ class LinearBlocks:
     dense_coef: np.ndarray
     families: list[SparseFamily]
     intercept: float
+    _table: tuple[np.ndarray, ...] | None = field(default=None, repr=False, compare=False)
+
+    def _lookup(self) -> tuple[np.ndarray, ...]:
+        """Hashed column -> kept index (-1: dropped), and per kept index its family, IDF,
+        weight and whether it is TF-IDF weighted (built on first use)."""
+        if self._table is None:
+            width = max(
+                (f.lo + int(f.keep.max()) + 1 for f in self.families if len(f.keep)), default=0
+            )
+            lookup = np.full(width, -1, dtype=np.int64)
+            pos = 0
+            for f in self.families:
+                lookup[f.lo + f.keep] = np.arange(pos, pos + len(f.keep))
+                pos += len(f.keep)
+            fam = np.concatenate([np.full(len(f.keep), i) for i, f in enumerate(self.families)])
+            tfidf = np.concatenate([np.full(len(f.keep), f.name != "dom") for f in self.families])
+            idf = np.concatenate([np.asarray(f.idf, dtype=np.float32) for f in self.families])
+            coef = np.concatenate([f.coef for f in self.families])
+            self._table = (lookup, fam.astype(np.int64), idf, coef, tfidf.astype(bool))
+        return self._table
+
+    def _sparse(self, rows: np.ndarray, cols: np.ndarray, counts: np.ndarray, n: int) -> np.ndarray:
+        """The hashed families' share of each block's linear score, ``(n,)``: binary DOM
+        tokens, and per family sublinear TF-IDF L2-normalised per block."""
+        lookup, fam, idf, coef, tfidf = self._lookup()
+        inside = cols < len(lookup)
+        j = np.full(len(cols), -1, dtype=np.int64)
+        j[inside] = lookup[cols[inside]]
+        hit = j >= 0
+        r, j, c = rows[hit], j[hit], counts[hit].astype(np.float32)
+        weighted = tfidf[j]
+        val = np.where(
+            weighted, (np.float32(1.0) + np.log(c)) * idf[j], np.minimum(c, np.float32(1.0))
+        )
+        key = r * len(self.families) + fam[j]
+        sq = np.where(weighted, val.astype(np.float64) ** 2, 0.0)
+        norm = np.sqrt(np.bincount(key, weights=sq, minlength=n * len(self.families)))[key]
+        val = np.where(weighted & (norm > 0), val / np.where(norm > 0, norm, 1.0), val)
+        return np.bincount(r, weights=val * coef[j], minlength=n)
 
     def predict_proba(self, pages: list[PreparedPage], dense: np.ndarray) -> np.ndarray:
         """``(total blocks, 2)`` probabilities of boilerplate and body."""
@@ -168,9 +190,9 @@ class LinearBlocks:
                 cols.append(c)
                 counts.append(k)
                 offset += p.n
-            r, c, k = np.concatenate(rows), np.concatenate(cols), np.concatenate(counts)
-            for fam in self.families:
-                z = z + fam.decision(r, c, k, len(z))
+            z = z + self._sparse(
+                np.concatenate(rows), np.concatenate(cols), np.concatenate(counts), len(z)
+            )
         p = expit(z)
         return np.column_stack([1 - p, p])
 

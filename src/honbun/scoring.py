@@ -219,8 +219,8 @@ def _topics(bundle: ModelBundle, page: Page, body: set[int], explain: bool) -> R
             "topics": dict.fromkeys(names, 0.0),
             "labels": [],
         }
-    items = page_items(page, sents)
     tagger = bundle.topic_model
+    items = page_items(page, sents, tagger.cfg.stop_pos)
     proba = tagger.predict_proba(items)
     thr = tagger.thresholds_
     explanations = tagger.explain(items) if explain else None

@@ -147,16 +147,29 @@ def sentence_tokens(page: Page, sents: list[Sentence]) -> list[list[Token]]:
     return out
 
 
-def page_items(page: Page, sents: list[Sentence]) -> list[TextItem]:
+def page_items(
+    page: Page, sents: list[Sentence], stop_pos: tuple[str, ...] | None = None
+) -> list[TextItem]:
     """One item per sentence of ``sents`` (in order); its context is the previous and the
-    next sentence in ``sents``. The same for training and scoring, so features agree."""
+    next sentence in ``sents``. The same for training and scoring, so features agree.
+
+    With ``stop_pos`` the lemma strings are filled in too, each sentence's content lemmas
+    computed once (they are also its neighbours' context): what :func:`prepare_items`
+    would make of the tokens.
+    """
     toks = sentence_tokens(page, sents)
+    words = [content_lemmas(t, stop_pos) for t in toks] if stop_pos is not None else []
     items = []
     for i, s in enumerate(sents):
         prev = sents[i - 1].text if i > 0 else ""
         nxt = sents[i + 1].text if i + 1 < len(sents) else ""
         ctx = (toks[i - 1] if i > 0 else []) + (toks[i + 1] if i + 1 < len(sents) else [])
-        items.append(TextItem(s.text, f"{prev} {nxt}", tokens=toks[i], context_tokens=ctx))
+        item = TextItem(s.text, f"{prev} {nxt}", tokens=toks[i], context_tokens=ctx)
+        if words:
+            around = (words[i - 1] if i > 0 else []) + (words[i + 1] if i + 1 < len(sents) else [])
+            item.lemmas = " ".join(words[i])
+            item.context_lemmas = " ".join("ctx:" + w for w in around)
+        items.append(item)
     return items
 
 
