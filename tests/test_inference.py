@@ -3,6 +3,7 @@ feature hashing and token cutting behave."""
 
 from __future__ import annotations
 
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -140,6 +141,8 @@ def test_topic_scorer_equals_sklearn(model: str) -> None:
     want = tagger._proba(tagger.models_, tagger.featurizer_.transform(prepare_items(new, cfg)))
     np.testing.assert_allclose(tagger.predict_proba(new), want, atol=1e-12)
     assert want[0, 0] > want[1, 0]
+    again = pickle.loads(pickle.dumps(tagger.scorer()))  # as scoring.pkl stores it
+    np.testing.assert_allclose(again.predict_proba(new), want, atol=1e-12)
 
 
 # ------------------------------------------------------------------ loading

@@ -44,12 +44,18 @@ def ngram_keys(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The 64-bit hash of every n-gram of every sequence: ``rows`` (int64) and ``keys``
     (uint64), each ``(n_ngrams,)``; n-grams of order ``ngrams[0]..ngrams[1]``."""
-    n_rows = len(seqs)
-    if n_rows == 0:
+    if not len(seqs):
         return np.zeros(0, np.int64), np.zeros(0, np.uint64)
-    lens = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=n_rows)
-    items = np.concatenate(seqs).astype(np.uint64)
-    row = np.repeat(np.arange(n_rows, dtype=np.int64), lens)
+    lens = np.fromiter((len(s) for s in seqs), dtype=np.int64, count=len(seqs))
+    return ngram_keys_flat(np.concatenate(seqs), lens, ngrams, salt)
+
+
+def ngram_keys_flat(
+    items: np.ndarray, lens: np.ndarray, ngrams: tuple[int, int], salt: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`ngram_keys` of sequences given end to end: ``items`` and the row lengths."""
+    items = items.astype(np.uint64)
+    row = np.repeat(np.arange(len(lens), dtype=np.int64), lens)
     rows, keys = [np.zeros(0, np.int64)], [np.zeros(0, np.uint64)]
     for n in range(ngrams[0], ngrams[1] + 1):
         m = len(items) - n + 1
@@ -64,6 +70,11 @@ def ngram_keys(
     return np.concatenate(rows), np.concatenate(keys)
 
 
+def top_bits(keys: np.ndarray, bits: int) -> np.ndarray:
+    """Fibonacci hashing: the top ``bits`` bits of ``keys`` × the golden ratio, int64."""
+    return ((keys * _GOLDEN) >> np.uint64(64 - bits)).astype(np.int64)
+
+
 def ngram_counts(
     seqs: Sequence[np.ndarray], ngrams: tuple[int, int], bits: int, salt: int
 ) -> Counts:
@@ -73,6 +84,6 @@ def ngram_counts(
     sorted by row then column, one entry per distinct (row, column).
     """
     rows, keys = ngram_keys(seqs, ngrams, salt)
-    cols = ((keys * _GOLDEN) >> np.uint64(64 - bits)).astype(np.int64)
+    cols = top_bits(keys, bits)
     key, counts = np.unique((rows << bits) | cols, return_counts=True)
     return key >> bits, key & ((1 << bits) - 1), counts.astype(np.int64)

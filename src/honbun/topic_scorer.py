@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
 
-from honbun.hashing import codepoints, ngram_keys
+from honbun.hashing import codepoints, ngram_keys, ngram_keys_flat, top_bits
 from honbun.inference import expit
 from honbun.lexicon import Lexicon
 from honbun.normalize import nfkc
@@ -52,18 +53,22 @@ class Vocabulary:
     prefix: str = ""
     _bucket_mask: np.ndarray | None = field(default=None, repr=False, compare=False)
 
-    def _items(self, doc: str) -> np.ndarray:
+    def _items(self, docs: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """All docs' items end to end (code points or word ids) and each doc's count."""
         if self.analyzer == "char":
-            return codepoints(_RUNS_OF_SPACE.sub(" ", nfkc(doc)))
-        get = self.word_ids.get
-        return np.array([get(w, 0) for w in doc.split()], dtype=np.uint64)
+            texts = [_RUNS_OF_SPACE.sub(" ", nfkc(d)) for d in docs]
+            return codepoints("".join(texts)), np.fromiter(map(len, texts), np.int64, len(texts))
+        words = [d.split() for d in docs]
+        flat = chain.from_iterable(words)
+        ids = np.fromiter(map(self.word_ids.get, flat, repeat(0)), dtype=np.uint64)
+        return ids, np.fromiter(map(len, words), np.int64, len(words))
 
     def rows(self, docs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Sparse ``(rows, cols, values)``: sublinear TF-IDF, L2-normalised, × ``weight``."""
-        rows, keys = ngram_keys([self._items(d) for d in docs], self.ngrams, salt=0)
-        # Most of a text's n-grams are not in the vocabulary: drop those whose top bits
-        # no vocabulary key has before the binary search.
-        maybe = self._buckets()[(keys >> np.uint64(64 - BUCKET_BITS)).astype(np.int64)]
+        rows, keys = ngram_keys_flat(*self._items(docs), self.ngrams, salt=0)
+        # Most of a text's n-grams are not in the vocabulary: drop those whose bucket no
+        # vocabulary key falls in before the binary search.
+        maybe = self._buckets()[top_bits(keys, BUCKET_BITS)]
         rows, keys = rows[maybe], keys[maybe]
         pos = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
         hit = self.keys[pos] == keys
@@ -74,11 +79,18 @@ class Vocabulary:
         norm = np.sqrt(np.bincount(R, weights=v**2, minlength=len(docs)))
         return R, C, self.weight * v / np.where(norm > 0, norm, 1.0)[R]
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The bucket mask is derived (and cheap): never stored, always rebuilt.
+        return {**self.__dict__, "_bucket_mask": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update({**state, "_bucket_mask": None})
+
     def _buckets(self) -> np.ndarray:
-        """``(2**BUCKET_BITS,)`` bool: some vocabulary key has these top bits."""
+        """``(2**BUCKET_BITS,)`` bool: some vocabulary key falls in this bucket."""
         if self._bucket_mask is None:
             mask = np.zeros(1 << BUCKET_BITS, dtype=bool)
-            mask[(self.keys >> np.uint64(64 - BUCKET_BITS)).astype(np.int64)] = True
+            mask[top_bits(self.keys, BUCKET_BITS)] = True
             self._bucket_mask = mask
         return self._bucket_mask
 
