@@ -37,7 +37,7 @@ from honbun.block_features import (
     feature_names,
     page_features,
 )
-from honbun.hashing import Counts, codepoints, ngram_counts, word_ids
+from honbun.hashing import Counts, chars_flat, ngram_counts_flat, words_flat
 from honbun.normalize import compact
 from honbun.page import Page
 from honbun.tokens import Token, block_tokens
@@ -152,13 +152,16 @@ def hash_blocks(dom: list[str], lemmas: list[str], texts: list[str]) -> Counts:
     then lemma uni/bigrams, then character 2/3-grams (see :mod:`honbun.hashing`).
     """
     seqs = {
-        "dom": [word_ids(d.split()) for d in dom],
-        "lemma": [word_ids(x.split()) for x in lemmas],
-        "char": [codepoints(_char_text(t)) for t in texts],
+        "dom": words_flat(dom),
+        "lemma": words_flat(lemmas),
+        "char": chars_flat([_char_text(t) for t in texts]),
     }
     rows, cols, counts = [], [], []
     for name, (lo, _) in _family_slices().items():
-        r, c, n = ngram_counts(seqs[name], HASH_NGRAMS[name], HASH_BITS[name], HASH_SALT[name])
+        items, lens = seqs[name]
+        r, c, n = ngram_counts_flat(
+            items, lens, HASH_NGRAMS[name], HASH_BITS[name], HASH_SALT[name]
+        )
         rows.append(r)
         cols.append(c + lo)
         counts.append(n)
@@ -189,16 +192,23 @@ def _prepared(page: Page, cfg: ModelConfig, site: str, tokens: list[list[Token]]
     )
 
 
-def as_text_page(p: PreparedPage, cfg: ModelConfig) -> PreparedPage:
-    """The same page as a text dump would show it, for the text-only model.
+def text_view(page: Page) -> Page:
+    """``page`` as the text-only model sees every page: no DOM and no ``<title>``.
 
-    No DOM, and no ``<title>`` (a text dump has none), so the features are those a real
-    text dump gets.
+    A text dump has neither, and the text model is trained on exactly such views (HTML
+    pages rendered to text, and the text dumps), so scoring gives it the same view: a
+    livedoor article's title meta would only feed columns the model never saw filled.
     """
-    meta = {k: v for k, v in p.page.meta.items() if k != "title"}
-    blocks = [replace(b, dom=None) for b in p.page.blocks]
-    page = Page(p.page.doc_id, p.page.source, "text", p.page.text, blocks, meta)
-    return prepare(page, cfg, p.site)
+    if "title" not in page.meta and all(b.dom is None for b in page.blocks):
+        return page
+    meta = {k: v for k, v in page.meta.items() if k != "title"}
+    blocks = [replace(b, dom=None) for b in page.blocks]
+    return Page(page.doc_id, page.source, "text", page.text, blocks, meta)
+
+
+def as_text_page(p: PreparedPage, cfg: ModelConfig) -> PreparedPage:
+    """The same page as a text dump would show it (:func:`text_view`), prepared."""
+    return prepare(text_view(p.page), cfg, p.site)
 
 
 # ----------------------------------------------------------------------- repetition

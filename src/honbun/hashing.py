@@ -15,6 +15,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import chain
 
 import numpy as np
 
@@ -27,11 +28,6 @@ Counts = tuple[np.ndarray, np.ndarray, np.ndarray]  # rows, columns, counts (int
 def codepoints(text: str) -> np.ndarray:
     """The code points of ``text``, ``(len(text),)`` uint32."""
     return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-
-
-def word_ids(words: Sequence[str]) -> np.ndarray:
-    """Stable 32-bit ids of ``words`` (CRC-32 of the UTF-8; not the per-process ``hash``)."""
-    return np.fromiter(map(_word_id, words), dtype=np.uint64, count=len(words))
 
 
 @lru_cache(maxsize=1 << 17)  # words repeat: hash each once
@@ -84,6 +80,28 @@ def ngram_counts(
     sorted by row then column, one entry per distinct (row, column).
     """
     rows, keys = ngram_keys(seqs, ngrams, salt)
-    cols = top_bits(keys, bits)
-    key, counts = np.unique((rows << bits) | cols, return_counts=True)
+    return _counts(rows, keys, bits)
+
+
+def ngram_counts_flat(
+    items: np.ndarray, lens: np.ndarray, ngrams: tuple[int, int], bits: int, salt: int
+) -> Counts:
+    """:func:`ngram_counts` of sequences given end to end: ``items`` and the row lengths."""
+    return _counts(*ngram_keys_flat(items, lens, ngrams, salt), bits)
+
+
+def _counts(rows: np.ndarray, keys: np.ndarray, bits: int) -> Counts:
+    key, counts = np.unique((rows << bits) | top_bits(keys, bits), return_counts=True)
     return key >> bits, key & ((1 << bits) - 1), counts.astype(np.int64)
+
+
+def words_flat(docs: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The word ids of space-separated ``docs`` end to end, and each doc's word count."""
+    words = [d.split() for d in docs]
+    ids = np.fromiter(map(_word_id, chain.from_iterable(words)), dtype=np.uint64)
+    return ids, np.fromiter(map(len, words), np.int64, len(words))
+
+
+def chars_flat(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The code points of ``texts`` end to end, and each text's length."""
+    return codepoints("".join(texts)), np.fromiter(map(len, texts), np.int64, len(texts))

@@ -142,15 +142,15 @@ def load_model(path_or_uri: str | Path = "models/default", labels: Any = None) -
 
 def _block_probabilities(bundle: ModelBundle, page: Page) -> tuple[Any, np.ndarray, str]:
     """Prepared page, body probabilities, and which model scored it (``html``/``text``)."""
-    from honbun.boilerplate import prepare
+    from honbun.boilerplate import prepare, text_view
 
-    kind = "html" if any(b.dom is not None for b in page.blocks) else "text"
-    cfg, model = (
-        (bundle.block_cfg, bundle.html_model)
-        if kind == "html"
-        else (bundle.text_cfg, bundle.text_model)
-    )
-    prepared = prepare(page, cfg, site=page.meta.get("site", ""))
+    site = page.meta.get("site", "")
+    if any(b.dom is not None for b in page.blocks):
+        kind, prepared = "html", prepare(page, bundle.block_cfg, site)
+        model = bundle.html_model
+    else:
+        kind, prepared = "text", prepare(text_view(page), bundle.text_cfg, site)
+        model = bundle.text_model
     if not page.blocks:
         return prepared, np.zeros(0), kind
     return prepared, model.predict_proba([prepared])[0], kind

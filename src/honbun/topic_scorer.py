@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from honbun.hashing import codepoints, ngram_keys, ngram_keys_flat, top_bits
+from honbun.hashing import chars_flat, codepoints, ngram_keys, ngram_keys_flat, top_bits
 from honbun.inference import expit
 from honbun.lexicon import Lexicon
 from honbun.normalize import nfkc
@@ -56,8 +56,7 @@ class Vocabulary:
     def _items(self, docs: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """All docs' items end to end (code points or word ids) and each doc's count."""
         if self.analyzer == "char":
-            texts = [_RUNS_OF_SPACE.sub(" ", nfkc(d)) for d in docs]
-            return codepoints("".join(texts)), np.fromiter(map(len, texts), np.int64, len(texts))
+            return chars_flat([_RUNS_OF_SPACE.sub(" ", nfkc(d)) for d in docs])
         words = [d.split() for d in docs]
         flat = chain.from_iterable(words)
         ids = np.fromiter(map(self.word_ids.get, flat, repeat(0)), dtype=np.uint64)
