@@ -121,7 +121,7 @@ def main() -> None:
     print(f"topics: TopicTagger(TopicConfig(), {len(names)} topics, lexicon)"
           ".fit(TextItems, Y, doc ids)")  # fmt: skip
     print(f"{'fraction':>8} | {'documents':>9} | {'sentences':>9} | "
-          f"{'tokenise s':>10} | {'fit s':>8} | {'total s':>8}")  # fmt: skip
+          f"{'lemmas s':>10} | {'fit s':>8} | {'total s':>8}")  # fmt: skip
     for frac in args.fractions:
         keep = subset([s.doc_id for s in sents], frac)
         sub = [s for s in sents if s.doc_id in keep]
@@ -136,7 +136,8 @@ def main() -> None:
             return prepare_items(items(), tcfg)
 
         tok_s, prepped = best_of(args.repeat, tok)
-        # fit() skips tokenisation for items whose lemmas are already filled in.
+        # fit() skips this for items whose lemmas are already filled in. The tokens were
+        # cut from their blocks when load_topic_gold read the annotations.
         fit_s, _ = best_of(
             args.repeat,
             lambda p=prepped, y=Y, g=groups: TopicTagger(tcfg, names, lexicon).fit(p, y, g),

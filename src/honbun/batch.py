@@ -1,15 +1,15 @@
 """Scoring many pages: in order, in parallel worker processes, with bounded memory.
 
 Each worker process loads the model once (its initializer) and builds its own fugashi
-Tagger on first use (Taggers do not pickle). At most ``IN_FLIGHT_PER_JOB × jobs`` pages
-are queued at any time, so memory does not grow with the number of inputs, and results
-come back in input order. A page that fails or exceeds ``PAGE_TIMEOUT_S`` becomes an
-error record; ``fail_fast`` raises instead.
+Tagger on first use (Taggers do not pickle). Pages travel in chunks of ``CHUNK_PAGES``
+(one message each way per chunk, not per page: scoring a page takes ~8 ms, and per-page
+messages kept the parent busy enough to cost the workers CPU on a 2-core machine). At
+most ``IN_FLIGHT_PER_JOB × jobs`` chunks are queued at any time, so memory does not grow
+with the number of inputs, and results come back in input order. A page that fails or
+exceeds ``PAGE_TIMEOUT_S`` becomes an error record; ``fail_fast`` raises instead.
 
-Scoring runs with native thread pools (scikit-learn's OpenMP, BLAS) limited to one
-thread: a page is a few dozen rows, and starting a thread team for each of the gradient
-boosting model's trees costs far more than it saves (tens of times more on a busy
-machine), while ``jobs`` worker processes already use the cores. Results do not change.
+Scoring runs with native thread pools (BLAS) limited to one thread: a page is a few
+dozen rows, and ``jobs`` worker processes already use the cores. Results do not change.
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from typing import Any
 from honbun.errors import PageError
 from honbun.page import Page
 
-IN_FLIGHT_PER_JOB = 8
+CHUNK_PAGES = 16  # pages per message between the parent and a worker
+IN_FLIGHT_PER_JOB = 2  # chunks queued per worker: enough to keep it busy
 PAGE_TIMEOUT_S = 60  # a pathological page (deep or huge markup) must not stall a batch
 
 _WORKER_MODEL: Any = None  # set once per worker process by _init_worker
@@ -85,9 +86,20 @@ def _init_worker(bundle: Any) -> None:
         pass
 
 
-def _work(args: tuple[Page | str, bool]) -> dict[str, Any]:
-    item, explain = args
-    return _score_one(_WORKER_MODEL, item, explain)
+def _work(args: tuple[list[Page | str], bool]) -> list[dict[str, Any]]:
+    chunk, explain = args
+    return [_score_one(_WORKER_MODEL, item, explain) for item in chunk]
+
+
+def _chunks(items: Iterable[Page | str | Path], size: int) -> Iterator[list[Page | str]]:
+    chunk: list[Page | str] = []
+    for item in items:
+        chunk.append(item if isinstance(item, Page) else str(item))
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def score_stream(
@@ -112,16 +124,16 @@ def score_stream(
     with ctx.Pool(jobs, initializer=_init_worker, initargs=(model.bundle,)) as pool:
         pending: collections.deque[Any] = collections.deque()
         limit = IN_FLIGHT_PER_JOB * jobs
-        for item in items:
-            arg = item if isinstance(item, Page) else str(item)
-            pending.append(pool.apply_async(_work, ((arg, explain),)))
+        for chunk in _chunks(items, CHUNK_PAGES):
+            pending.append(pool.apply_async(_work, ((chunk, explain),)))
             if len(pending) >= limit:
-                res = pending.popleft().get()
-                if fail_fast and "error" in res:
-                    raise PageError(res["source"], res["error"])
-                yield res
+                yield from _checked(pending.popleft().get(), fail_fast)
         while pending:
-            res = pending.popleft().get()
-            if fail_fast and "error" in res:
-                raise PageError(res["source"], res["error"])
-            yield res
+            yield from _checked(pending.popleft().get(), fail_fast)
+
+
+def _checked(results: list[dict[str, Any]], fail_fast: bool) -> Iterator[dict[str, Any]]:
+    for res in results:
+        if fail_fast and "error" in res:
+            raise PageError(res["source"], res["error"])
+        yield res
