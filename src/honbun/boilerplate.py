@@ -515,6 +515,21 @@ def hashed_counts(p: PreparedPage) -> Counts:
     return p.hashed
 
 
+def stacked_counts(pages: list[PreparedPage]) -> Counts:
+    """The pages' hashed counts as one set of triples, rows numbered across the pages."""
+    rows, cols, counts, offset = [], [], [], 0
+    for p in pages:
+        r, c, n = hashed_counts(p)
+        rows.append(r + offset)
+        cols.append(c)
+        counts.append(n)
+        offset += p.n
+    if not rows:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, empty
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(counts)
+
+
 def dense_design(pages: list[PreparedPage], rep: Repetition | None, training: bool) -> np.ndarray:
     """Dense features (+ repetition columns), ``(total blocks, d)`` float32."""
     dense = np.vstack([p.dense for p in pages]) if pages else np.zeros((0, 0), np.float32)
@@ -601,19 +616,10 @@ class BlockModel:
         """The pages' hashed counts stacked, ``(total blocks, sum(2 ** HASH_BITS))`` CSR."""
         import scipy.sparse as sp
 
-        rows, cols, counts, offset = [], [], [], 0
-        for p in pages:
-            r, c, n = hashed_counts(p)
-            rows.append(r + offset)
-            cols.append(c)
-            counts.append(n)
-            offset += p.n
+        rows, cols, counts = stacked_counts(pages)
         width = sum(2**b for b in HASH_BITS.values())
-        data = (
-            np.concatenate(counts).astype(np.float32),
-            (np.concatenate(rows), np.concatenate(cols)),
-        )
-        return sp.csr_matrix(data, shape=(offset, width))
+        data = (counts.astype(np.float32), (rows, cols))
+        return sp.csr_matrix(data, shape=(sum(p.n for p in pages), width))
 
     def _linear_X(self, pages: list[PreparedPage], dense: np.ndarray) -> sp.csr_matrix:
         import scipy.sparse as sp

@@ -27,9 +27,9 @@ from honbun.boilerplate import (
     _family_slices,
     _split,
     dense_design,
-    hashed_counts,
     own_columns,
     rescale,
+    stacked_counts,
     stage2_design,
 )
 
@@ -183,16 +183,7 @@ class LinearBlocks:
         scaled = np.clip((X - self.mean) / self.scale, -self.clip, self.clip).astype(np.float32)
         z = scaled.astype(np.float64) @ self.dense_coef + self.intercept
         if self.families:
-            rows, cols, counts, offset = [], [], [], 0
-            for p in pages:
-                r, c, k = hashed_counts(p)
-                rows.append(r + offset)
-                cols.append(c)
-                counts.append(k)
-                offset += p.n
-            z = z + self._sparse(
-                np.concatenate(rows), np.concatenate(cols), np.concatenate(counts), len(z)
-            )
+            z = z + self._sparse(*stacked_counts(pages), len(z))
         p = expit(z)
         return np.column_stack([1 - p, p])
 
