@@ -23,7 +23,6 @@ and probabilities are one 1-D array per page (``1`` = body).
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -38,7 +37,7 @@ from honbun.block_features import (
     page_features,
 )
 from honbun.hashing import Counts, chars_flat, ngram_counts_flat, words_flat
-from honbun.normalize import compact
+from honbun.normalize import compact, squeeze_spaces
 from honbun.page import Page
 from honbun.tokens import Token, block_tokens
 
@@ -52,7 +51,6 @@ MAX_NGRAM_CHARS = 1000  # characters of a block whose character n-grams are hash
 HASH_BITS = {"dom": 16, "lemma": 18, "char": 18}  # hashed columns per sparse family (log2)
 HASH_NGRAMS = {"dom": (1, 1), "lemma": (1, 2), "char": (2, 3)}  # n-gram orders per family
 HASH_SALT = {"dom": 3, "lemma": 4, "char": 5}  # so the families hash differently
-_RUNS_OF_SPACE = re.compile(r"\s\s+")
 MIN_DF = {"dom": 2, "lemma": 2, "char": 3}  # training-page document frequency to keep a column
 DENSE_CLIP = 5.0  # scaled dense features are clipped to +-this for the linear model
 SGD_EPOCHS = 30  # passes of averaged SGD for the linear model
@@ -142,7 +140,7 @@ def _family_slices() -> dict[str, tuple[int, int]]:
 
 def _char_text(text: str) -> str:
     # Lower-cased, runs of white space as one space: "ＡＢＣ" and "ＡＢＣ  " share n-grams.
-    return _RUNS_OF_SPACE.sub(" ", text[:MAX_NGRAM_CHARS].lower())
+    return squeeze_spaces(text[:MAX_NGRAM_CHARS].lower())
 
 
 def hash_blocks(dom: list[str], lemmas: list[str], texts: list[str]) -> Counts:
@@ -221,6 +219,8 @@ class Repetition:
     is recognised across its own pages. Columns: log1p(count), log1p(other pages).
     """
 
+    COLUMNS = 2
+
     def __init__(self) -> None:
         self.counts: dict[str, Counter[str]] = {}
         self.pages: Counter[str] = Counter()
@@ -237,7 +237,7 @@ class Repetition:
         return self
 
     def transform(self, pages: list[PreparedPage], in_training: bool) -> np.ndarray:
-        """``(total blocks, 2)``; training pages are not counted twice."""
+        """``(total blocks, COLUMNS)``; training pages are not counted twice."""
         batch, batch_pages = ({}, Counter()) if in_training else self._count(pages)
         rows = []
         for p in pages:
@@ -245,7 +245,9 @@ class Repetition:
             others = self.pages[p.site] + batch_pages[p.site] - 1
             n = np.array([c[k] + b[k] - 1 for k in p.keys], dtype=np.float32)
             rows.append(np.column_stack([np.log1p(np.maximum(n, 0)), np.full(p.n, others)]))
-        return np.vstack(rows).astype(np.float32) if rows else np.zeros((0, 2), np.float32)
+        if not rows:
+            return np.zeros((0, self.COLUMNS), np.float32)
+        return np.vstack(rows).astype(np.float32)
 
 
 # ------------------------------------------------------------------ sparse weighting

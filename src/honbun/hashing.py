@@ -15,7 +15,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Sequence
 from functools import lru_cache
-from itertools import chain
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -95,10 +95,18 @@ def _counts(rows: np.ndarray, keys: np.ndarray, bits: int) -> Counts:
     return key >> bits, key & ((1 << bits) - 1), counts.astype(np.int64)
 
 
-def words_flat(docs: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The word ids of space-separated ``docs`` end to end, and each doc's word count."""
+def words_flat(
+    docs: Sequence[str], vocabulary: dict[str, int] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The word ids of space-separated ``docs`` end to end, and each doc's word count.
+
+    Ids are stable hashes of the words, or with ``vocabulary`` its ids (0 for a word it
+    does not hold).
+    """
     words = [d.split() for d in docs]
-    ids = np.fromiter(map(_word_id, chain.from_iterable(words)), dtype=np.uint64)
+    flat = chain.from_iterable(words)
+    found = map(_word_id, flat) if vocabulary is None else map(vocabulary.get, flat, repeat(0))
+    ids = np.fromiter(found, dtype=np.uint64)
     return ids, np.fromiter(map(len, words), np.int64, len(words))
 
 

@@ -289,7 +289,7 @@ def export_stage1(
 
 def export_block_model(model: Any) -> BlockScorer:
     """A :class:`BlockScorer` from a fitted :class:`~honbun.boilerplate.BlockModel`."""
-    width = len(model.feature_names) + (2 if model.rep_ is not None else 0)
+    width = len(model.feature_names) + (Repetition.COLUMNS if model.rep_ is not None else 0)
     stage1 = export_stage1(model, model.stage1_, width)
     own = None if model.cfg.stage2_neighbours else own_columns(model.feature_names, width)
     return BlockScorer(
@@ -303,6 +303,13 @@ def export_block_model(model: Any) -> BlockScorer:
 
 
 # ------------------------------------------------------------------ roles
+def role_design(pages: list[PreparedPage], p_body: list[np.ndarray]) -> np.ndarray:
+    """The role model's input, ``(total blocks, d + 1)``: dense features (NaN as 0) and
+    the block's body probability."""
+    dense = np.nan_to_num(np.vstack([p.dense for p in pages]))
+    return np.hstack([dense, np.concatenate(p_body)[:, None]])
+
+
 @dataclass
 class RoleScorer:
     """A fitted :class:`~honbun.roles.RoleModel` (scaler + one-vs-rest logistic) in numpy."""
@@ -332,8 +339,7 @@ class RoleScorer:
         """The most likely role of each block among those its label allows, per page."""
         if not pages:
             return []
-        dense = np.nan_to_num(np.vstack([p.dense for p in pages]))
-        proba = self.predict_proba(np.hstack([dense, np.concatenate(p_body)[:, None]]))
+        proba = self.predict_proba(role_design(pages, p_body))
         body_mask = np.array([self.role_labels.get(c) == positive for c in self.classes])
         out = []
         for rows, lab in zip(_split(proba, pages), labels, strict=True):

@@ -30,6 +30,11 @@ class Lexicon:
     )
 
     @classmethod
+    def normalised(cls, words: dict[str, list[str]]) -> Lexicon:
+        """A lexicon of ``words`` (label -> keywords) NFKC'd, as :func:`read_lexicon` makes them."""
+        return cls({name: [nfkc(w) for w in ws] for name, ws in words.items()})
+
+    @classmethod
     def from_config(cls, labels: LabelConfig) -> Lexicon:
         return cls({t.name: read_lexicon(t.lexicon) for t in labels.topics if t.lexicon})
 

@@ -26,6 +26,7 @@ _INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200d
 _SPACES = re.compile("[ \t\n\r\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f]+")
 _TRIM = " \u3000"
 _NEWLINES = re.compile("\r\n?")
+_SPACE_RUNS = re.compile(r"\s\s+")
 
 
 def clean_whitespace(text: str) -> str:
@@ -37,6 +38,12 @@ def clean_whitespace(text: str) -> str:
 def unify_newlines(text: str) -> str:
     """CRLF and lone CR become LF (26 of the development pages mix them)."""
     return _NEWLINES.sub("\n", text)
+
+
+def squeeze_spaces(text: str) -> str:
+    """Each run of two or more white-space characters as one space (what scikit-learn's
+    character analyzer does before taking n-grams)."""
+    return _SPACE_RUNS.sub(" ", text)
 
 
 def nfkc(text: str) -> str:

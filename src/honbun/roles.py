@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from honbun.boilerplate import PreparedPage
+from honbun.inference import export_role_model, role_design
 
 
 class RoleModel:
@@ -24,8 +25,7 @@ class RoleModel:
 
     @staticmethod
     def _X(pages: list[PreparedPage], p_body: list[np.ndarray]) -> np.ndarray:
-        dense = np.nan_to_num(np.vstack([p.dense for p in pages]))
-        return np.hstack([dense, np.concatenate(p_body)[:, None]])
+        return role_design(pages, p_body)
 
     def fit(
         self, pages: list[PreparedPage], roles: list[list[str]], p_body: list[np.ndarray]
@@ -57,7 +57,5 @@ class RoleModel:
 
     def scorer(self) -> Any:
         if getattr(self, "scorer_", None) is None:
-            from honbun.inference import export_role_model
-
             self.scorer_ = export_role_model(self.role_labels, self.model_)
         return self.scorer_

@@ -12,20 +12,24 @@ Shapes: ``predict_proba(items)`` is ``(n_items, n_labels)`` in [0, 1].
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
 
-from honbun.hashing import chars_flat, codepoints, ngram_keys, ngram_keys_flat, top_bits
+from honbun.hashing import (
+    chars_flat,
+    codepoints,
+    ngram_keys,
+    ngram_keys_flat,
+    top_bits,
+    words_flat,
+)
 from honbun.inference import expit
 from honbun.lexicon import Lexicon
-from honbun.normalize import nfkc
+from honbun.normalize import nfkc, squeeze_spaces
 from honbun.topics import LexiconRule, TextItem, TopicConfig, prepare_items
 
-_RUNS_OF_SPACE = re.compile(r"\s\s+")  # as scikit-learn's char analyzer
 BUCKET_BITS = 20  # top bits of an n-gram's key that prefilter the vocabulary lookup
 
 
@@ -56,11 +60,8 @@ class Vocabulary:
     def _items(self, docs: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """All docs' items end to end (code points or word ids) and each doc's count."""
         if self.analyzer == "char":
-            return chars_flat([_RUNS_OF_SPACE.sub(" ", nfkc(d)) for d in docs])
-        words = [d.split() for d in docs]
-        flat = chain.from_iterable(words)
-        ids = np.fromiter(map(self.word_ids.get, flat, repeat(0)), dtype=np.uint64)
-        return ids, np.fromiter(map(len, words), np.int64, len(words))
+            return chars_flat([squeeze_spaces(nfkc(d)) for d in docs])
+        return words_flat(docs, self.word_ids)
 
     def rows(self, docs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Sparse ``(rows, cols, values)``: sublinear TF-IDF, L2-normalised, × ``weight``."""
@@ -277,7 +278,7 @@ def export_topic_tagger(tagger: Any) -> TopicScorer:
         cfg=tagger.cfg,
         labels=tuple(tagger.labels),
         vocabularies=vocabularies,
-        lexicon=Lexicon({k: [nfkc(w) for w in words] for k, words in feat.lexicon.items()}),
+        lexicon=Lexicon.normalised(feat.lexicon),
         lexicon_weight=float(tagger.cfg.lexicon_weight),
         coef=np.column_stack([w for _, w, *_ in members]) if members else np.zeros((n_features, 0)),
         intercept=np.array([c for _, _, c, _, _ in members], dtype=np.float64),

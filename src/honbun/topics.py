@@ -2,7 +2,8 @@
 
 Pipeline, top to bottom:
 
-1. :func:`analyse` — fugashi tokens of a text → content-word lemmas (tokens whose POS is
+1. :func:`prepare_items` — fugashi tokens of a text (cut from its block's tokens by
+   :func:`page_items`) → content-word lemmas (:func:`content_lemmas`: tokens whose POS is
    in ``stop_pos`` are dropped; configurable).
 2. :class:`TextFeaturizer` — TF-IDF of lemma uni/bigrams + TF-IDF of character n-grams
    (NFKC) + optionally the lemmas of the neighbouring sentences (prefixed ``ctx:``) +
@@ -107,11 +108,6 @@ def content_lemmas(tokens: list[Token], stop_pos: tuple[str, ...]) -> list[str]:
 _nfkc_lemma = lru_cache(maxsize=1 << 16)(nfkc)  # lemmas repeat: normalise each once
 
 
-def analyse(text: str, stop_pos: tuple[str, ...]) -> str:
-    """Space-joined lemmas of the content words of ``text``."""
-    return " ".join(content_lemmas(tokenize(text), stop_pos))
-
-
 def prepare_items(items: list[TextItem], cfg: TopicConfig) -> list[TextItem]:
     """Fill in the lemma strings (tokenising only the items that bring no tokens)."""
     for it in items:
@@ -183,7 +179,7 @@ def lexicon_hits(texts: list[str], lexicon: dict[str, list[str]]) -> sp.csr_matr
 
     from honbun.lexicon import Lexicon
 
-    lex = Lexicon({k: [nfkc(w) for w in words] for k, words in lexicon.items()})
+    lex = Lexicon.normalised(lexicon)
     fired = [set(lex.labels(t)) for t in texts]
     cols = [[float(name in f) for name in lexicon] for f in fired]
     return sp.csr_matrix(np.array(cols, dtype=float).reshape(len(texts), len(lexicon)))
