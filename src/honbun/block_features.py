@@ -34,6 +34,7 @@ from operator import attrgetter
 
 import numpy as np
 
+from honbun.hashing import chars_flat
 from honbun.normalize import compact, nfkc
 from honbun.page import REGIONS, Block, Page
 from honbun.tokens import Token
@@ -74,6 +75,8 @@ _PATTERNS = {
     "ad": re.compile(r"^PR$|広告|スポンサー|sponsored|プロモーション|amzn\.to|楽天", re.I),
     "byline": re.compile(r"記者|著者|筆者|編集部|ライター|^文[:：/／]|^写真[:：/／]"),
 }
+_DIGIT = re.compile(r"\d")
+_DIGIT_PATTERNS = frozenset({"date", "counter", "reply_anchor"})  # cannot match without \d
 
 # Code point ranges of each script share (after NFKC). 々 (U+3005) is both kanji and
 # punctuation (it lies in the CJK symbols block), so it counts for both.
@@ -90,18 +93,43 @@ _SCRIPTS: dict[str, tuple[tuple[int, int], ...]] = {
 }  # fmt: skip
 
 
-def _script_table() -> dict[int, str]:
-    # Each script's characters become one marker letter, 々 its own ("X"); every ASCII
-    # letter maps to "l", so a marker in the result can only come from the mapping.
-    table: dict[int, str] = {}
-    for marker, ranges in zip("hkKldp", _SCRIPTS.values(), strict=True):
+_MARKERS = "hkKldpX"  # one per script of _SCRIPTS, then 々 (both kanji and punct)
+
+
+def _script_codes() -> np.ndarray:
+    """``(0x10000,)`` uint8: for each BMP code point, 1 + the index of its script's marker
+    in :data:`_MARKERS`, or 0 (no script; every code point beyond the BMP has none)."""
+    codes = np.zeros(0x10000, dtype=np.uint8)
+    # Later scripts win where ranges overlap (U+3005 lies in the CJK symbols block).
+    for k, ranges in enumerate(_SCRIPTS.values()):
         for lo, hi in ranges:
-            table.update(dict.fromkeys(range(lo, hi + 1), marker))
-    table[0x3005] = "X"
-    return table
+            codes[lo : hi + 1] = k + 1
+    codes[0x3005] = _MARKERS.index("X") + 1
+    return codes
 
 
-_SCRIPT_TABLE = _script_table()
+_SCRIPT_CODES = _script_codes()
+
+
+def script_shares(texts: list[str]) -> np.ndarray:
+    """Share of each script of :data:`_SCRIPTS` in each (NFKC'd) text, ``(len(texts), 6)``:
+    characters of that script / characters of the text (1 for an empty text).
+
+    One pass over a page's code points (a lookup table and one ``bincount``) instead of
+    a string translation per block, which cost about 4 % of scoring.
+    """
+    cp, lens = chars_flat(texts)
+    row = np.repeat(np.arange(len(texts), dtype=np.int64), lens)
+    code = np.where(cp < 0x10000, _SCRIPT_CODES[np.minimum(cp, 0xFFFF)], 0).astype(np.int64)
+    width = len(_MARKERS) + 1
+    counts = np.bincount(row * width + code, minlength=len(texts) * width)
+    counts = counts.reshape(len(texts), width)[:, 1:]
+    both = counts[:, -1]  # 々 counts as kanji and as punctuation
+    shares = counts[:, :-1].copy()
+    shares[:, _MARKERS.index("K")] += both
+    shares[:, _MARKERS.index("p")] += both
+    return shares / np.maximum(1, lens)[:, None]
+
 
 # Class/id token families. A token matches when it equals a word of the family or, for
 # words of 5+ letters, contains it ("globalnav", "relatedposts", "commentlist").
@@ -164,21 +192,31 @@ class FeatureConfig:
 
 
 # ---------------------------------------------------------------------------- text
-def text_features(text: str, tokens: list[Token]) -> list[float]:
-    """Features of one block's text; see :func:`text_names`."""
-    t = nfkc(text)
-    n = max(1, len(t))
-    marked = t.translate(_SCRIPT_TABLE)
-    both = marked.count("X")  # 々: kanji and punctuation
-    counts = [marked.count(m) + (both if m in "Kp" else 0) for m in "hkKldp"]
-    shares = [c / n for c in counts]
+def text_matrix(texts: list[str], tokens: list[list[Token]]) -> np.ndarray:
+    """Text features of a page's blocks, ``(len(texts), len(text_names()))`` float64."""
+    normalised = [nfkc(t) for t in texts]
+    shares = script_shares(normalised)
+    rows = [
+        _text_row(text, t, toks, s)
+        for text, t, toks, s in zip(texts, normalised, tokens, shares.tolist(), strict=True)
+    ]
+    return np.array(rows, dtype=np.float64).reshape(len(texts), len(text_names()))
+
+
+def _text_row(text: str, t: str, tokens: list[Token], shares: list[float]) -> list[float]:
+    """One block's text features (see :func:`text_names`); ``t`` is ``nfkc(text)``."""
     n_tok = max(1, len(tokens))
     pos = Counter(map(_POS1, tokens))
     function = sum(pos[p] for p in FUNCTION_POS) / n_tok
     nouns = (pos["名詞"] + pos["代名詞"]) / n_tok
     verbs = pos["動詞"] / n_tok
     symbols = (pos["補助記号"] + pos["記号"] + pos["空白"]) / n_tok
-    flags = [float(bool(rx.search(t))) for rx in _PATTERNS.values()]
+    # Three patterns need a digit: most blocks have none, so they are skipped.
+    digit = _DIGIT.search(t) is not None
+    flags = [
+        float((digit or k not in _DIGIT_PATTERNS) and bool(rx.search(t)))
+        for k, rx in _PATTERNS.items()
+    ]
     stripped = text.rstrip()
     return [
         math.log1p(len(text)),
@@ -221,7 +259,6 @@ def layout_features(page: Page) -> np.ndarray:
     n = len(page.blocks)
     lengths = np.array([len(b.text) for b in page.blocks], dtype=np.float64)
     total = max(1, len(page.text))
-    out = np.zeros((n, len(position_names())), dtype=np.float64)
     core_lo, core_hi = _core_run(lengths)
     maru = np.array(["。" in b.text for b in page.blocks], dtype=bool)
     page_cols = [
@@ -229,24 +266,37 @@ def layout_features(page: Page) -> np.ndarray:
         float(lengths[maru].sum() / max(1.0, lengths.sum())),
         math.log1p(float((lengths >= LONG_BLOCK_CHARS).sum())),
     ]
-    for i, b in enumerate(page.blocks):
-        lo, hi = max(0, i - NEIGHBOUR_WINDOW), min(n, i + NEIGHBOUR_WINDOW + 1)
-        neigh = np.delete(lengths[lo:hi], i - lo)
-        mean_neigh = neigh.mean() if len(neigh) else 0.0
-        dist = float(max(core_lo - i, i - core_hi, 0))
-        out[i] = [
-            i / max(1, n - 1),
-            b.start / total,
-            min(b.gap_before, 3),
-            min(b.gap_after, 3),
-            math.log1p(lengths[i]) - math.log1p(mean_neigh),
-            math.log1p(dist),
-            float(core_lo <= i <= core_hi),
-            (1.0 if i < core_lo else -1.0 if i > core_hi else 0.0),
-            math.log1p(n),
-            *page_cols,
-        ]
-    return out
+    idx = np.arange(n)
+    dist = np.maximum(np.maximum(core_lo - idx, idx - core_hi), 0).astype(np.float64)
+    cols = [
+        idx / max(1, n - 1),
+        np.array([b.start for b in page.blocks], dtype=np.float64) / total,
+        np.minimum([b.gap_before for b in page.blocks], 3),
+        np.minimum([b.gap_after for b in page.blocks], 3),
+        np.log1p(lengths) - np.log1p(_neighbour_mean(lengths)),
+        np.log1p(dist),
+        (core_lo <= idx) & (idx <= core_hi),
+        np.where(idx < core_lo, 1.0, np.where(idx > core_hi, -1.0, 0.0)),
+        np.full(n, math.log1p(n)),
+        *(np.full(n, c) for c in page_cols),
+    ]
+    return np.column_stack(cols).astype(np.float64).reshape(n, len(position_names()))
+
+
+def _neighbour_mean(lengths: np.ndarray) -> np.ndarray:
+    """Mean length of the up to ``2 × NEIGHBOUR_WINDOW`` blocks around each block (0 for none).
+
+    Lengths are whole numbers, so the sums are exact and the order of addition does
+    not matter.
+    """
+    n = len(lengths)
+    total, count = np.zeros(n), np.zeros(n)
+    for off in range(1, NEIGHBOUR_WINDOW + 1):
+        total[off:] += lengths[: max(0, n - off)]  # the block ``off`` before
+        count[off:] += 1
+        total[: max(0, n - off)] += lengths[off:]  # the block ``off`` after
+        count[: max(0, n - off)] += 1
+    return np.divide(total, count, out=np.zeros(n), where=count > 0)
 
 
 def position_names() -> list[str]:
@@ -552,12 +602,7 @@ def page_features(page: Page, tokens: list[list[Token]], cfg: FeatureConfig) -> 
     n = len(page.blocks)
     cols: list[np.ndarray] = []
     if cfg.text:
-        cols.append(
-            np.array(
-                [text_features(b.text, t) for b, t in zip(page.blocks, tokens, strict=True)],
-                dtype=np.float64,
-            ).reshape(n, -1)
-        )
+        cols.append(text_matrix([b.text for b in page.blocks], tokens))
     if cfg.layout:
         cols.append(layout_features(page))
         cols.append(title_features(page))

@@ -1,0 +1,99 @@
+"""Block features: the vectorised page-level computations against plain per-block loops."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from honbun.block_features import (
+    FeatureConfig,
+    _neighbour_mean,
+    feature_names,
+    layout_features,
+    page_features,
+    position_names,
+    script_shares,
+    text_matrix,
+    text_names,
+)
+from honbun.loaders import load_page
+from honbun.normalize import nfkc
+from honbun.tokens import block_tokens
+
+
+def _shares_by_hand(text: str) -> list[float]:
+    def count(pred) -> int:
+        return sum(1 for c in text if pred(ord(c)))
+
+    hira = count(lambda o: 0x3041 <= o <= 0x309F)
+    kata = count(lambda o: 0x30A0 <= o <= 0x30FF or 0xFF66 <= o <= 0xFF9F)
+    kanji = count(lambda o: 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF or o == 0x3005)
+    latin = count(lambda o: chr(o).isascii() and chr(o).isalpha())
+    digit = count(lambda o: 0x30 <= o <= 0x39)
+    punct = count(
+        lambda o: 0x3000 <= o <= 0x303F
+        or 0xFF01 <= o <= 0xFF0F
+        or 0xFF1A <= o <= 0xFF20
+        or (o < 0x80 and not chr(o).isalnum() and chr(o) != " " and 0x21 <= o <= 0x7E)
+    )
+    n = max(1, len(text))
+    return [x / n for x in (hira, kata, kanji, latin, digit, punct)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "北朝鮮の兵士がロシアへ派遣された。",
+        "人々は「ＡＢＣ」と言った！",  # 々 is kanji and punctuation; full-width letters
+        "Top 10 ranking — 2024/11/05",
+        "𠮷野家で食べた🍚",  # beyond the BMP: no script
+        "",
+    ],
+)
+def test_script_shares_count_each_script(text: str) -> None:
+    t = nfkc(text)
+    assert script_shares([t])[0].tolist() == pytest.approx(_shares_by_hand(t), abs=0)
+
+
+def test_script_shares_of_several_texts_are_independent() -> None:
+    texts = [nfkc(x) for x in ["ひらがな", "カタカナ漢字", "", "abc123"]]
+    together = script_shares(texts)
+    alone = np.vstack([script_shares([t]) for t in texts])
+    assert together.shape == (4, 6)
+    assert np.array_equal(together, alone)
+
+
+def test_text_matrix_patterns_and_shape() -> None:
+    texts = ["2024年11月5日 12:30配信", "ランキング1位", "本文の一文です。", "続きを読む"]
+    m = text_matrix(texts, [block_tokens(t) for t in texts])
+    names = text_names()
+    assert m.shape == (4, len(names))
+    col = {n: m[:, i] for i, n in enumerate(names)}
+    assert col["pat_date"].tolist() == [1, 0, 0, 0]  # digit patterns need a digit
+    assert col["pat_list_marker"].tolist() == [0, 0, 0, 0]
+    assert col["pat_more_link"].tolist() == [0, 0, 0, 1]
+    assert col["ends_maru"].tolist() == [0, 0, 1, 0]
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 7])
+def test_neighbour_mean_equals_a_loop(n: int) -> None:
+    lengths = np.arange(1, n + 1, dtype=np.float64) * 7 % 11
+    expected = []
+    for i in range(n):
+        neigh = [lengths[j] for j in range(max(0, i - 2), min(n, i + 3)) if j != i]
+        expected.append(float(np.mean(neigh)) if neigh else 0.0)
+    assert _neighbour_mean(lengths).tolist() == expected
+
+
+def test_page_features_shape_names_and_layout(tmp_path) -> None:
+    f = tmp_path / "page.txt"
+    f.write_text("見出し\n\n本文の一文です。続きます。\n\nランキング\n1位 記事\n", encoding="utf-8")
+    page = load_page(f)
+    cfg = FeatureConfig()
+    tokens = [block_tokens(b.text) for b in page.blocks]
+    X = page_features(page, tokens, cfg)
+    assert X.shape == (len(page.blocks), len(feature_names(cfg)))
+    lay = layout_features(page)
+    assert lay.shape == (len(page.blocks), len(position_names()))
+    rel = lay[:, position_names().index("rel_index")]
+    assert rel[0] == 0.0 and rel[-1] == 1.0
