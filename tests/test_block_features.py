@@ -31,10 +31,12 @@ def _shares_by_hand(text: str) -> list[float]:
     latin = count(lambda o: chr(o).isascii() and chr(o).isalpha())
     digit = count(lambda o: 0x30 <= o <= 0x39)
     punct = count(
-        lambda o: 0x3000 <= o <= 0x303F
-        or 0xFF01 <= o <= 0xFF0F
-        or 0xFF1A <= o <= 0xFF20
-        or (o < 0x80 and not chr(o).isalnum() and chr(o) != " " and 0x21 <= o <= 0x7E)
+        lambda o: (
+            0x3000 <= o <= 0x303F
+            or 0xFF01 <= o <= 0xFF0F
+            or 0xFF1A <= o <= 0xFF20
+            or (o < 0x80 and not chr(o).isalnum() and chr(o) != " " and 0x21 <= o <= 0x7E)
+        )
     )
     n = max(1, len(text))
     return [x / n for x in (hira, kata, kanji, latin, digit, punct)]
