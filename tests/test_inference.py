@@ -108,6 +108,16 @@ def test_block_model_predicts_through_its_export(block_model: BlockModel, pages_
     )
 
 
+def test_pages_scored_alone_in_a_batch_get_their_own_probabilities(
+    block_model: BlockModel, pages_and_labels
+) -> None:
+    pages = pages_and_labels[0]
+    scorer = block_model.scorer()
+    alone = [scorer.predict_proba([p])[0] for p in pages]
+    batch = scorer.predict_proba(pages, alone=True)
+    assert all(np.array_equal(a, b) for a, b in zip(alone, batch, strict=True))  # same bits
+
+
 def test_role_scorer_equals_pipeline(block_model: BlockModel, pages_and_labels) -> None:
     from honbun.roles import RoleModel
 
@@ -120,6 +130,9 @@ def test_role_scorer_equals_pipeline(block_model: BlockModel, pages_and_labels) 
     X = rm._X(pages, p_body)
     scorer = export_role_model(rm.role_labels, rm.model_)
     np.testing.assert_allclose(scorer.predict_proba(X), rm.model_.predict_proba(X), atol=1e-12)
+    rows = [rm._X([p], [y]) for p, y in zip(pages, p_body, strict=True)]
+    one_by_one = np.vstack([scorer.predict_proba(r) for r in rows])
+    assert np.array_equal(scorer.predict_proba(X), one_by_one)  # row by row: no batch effect
     out = rm.predict(pages, p_body, labels, "body", "boilerplate")
     for page_roles, ys in zip(out, labels, strict=True):  # a role never contradicts its label
         assert all((r != "navigation") == bool(y) for r, y in zip(page_roles, ys, strict=True))

@@ -147,6 +147,24 @@ def test_score_many_in_parallel_keeps_order_and_equals_sequential(model, tmp_pat
     assert seq == par
     assert [r["source"] for r in par] == [str(p) for p in pages]
     assert "error" in par[2] and "empty" in par[2]["error"]
+    # chunks are scored together, yet each page gets what scoring it alone gives
+    alone = [model.score(p) for k, p in enumerate(pages) if k != 2]
+    assert [r for k, r in enumerate(seq) if k != 2] == alone
+
+
+def test_a_page_that_fails_in_the_models_step_fails_alone(model, monkeypatch) -> None:
+    real = type(model).score_prepared
+
+    def failing(self, prepared, explain=False):
+        if any(p.page.source == str(SEEDS[1]) for p in prepared):
+            raise RuntimeError("model step failed")
+        return real(self, prepared, explain)
+
+    monkeypatch.setattr(type(model), "score_prepared", failing)
+    out = list(model.score_many([SEEDS[0], SEEDS[1], SEEDS[0]], jobs=1))
+    assert "error" in out[1] and "model step failed" in out[1]["error"]
+    assert out[1]["source"] == str(SEEDS[1])
+    assert "error" not in out[0] and out[0] == out[2]
 
 
 def test_score_cli_streams_jsonl_text_markdown_and_errors(

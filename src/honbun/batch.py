@@ -1,9 +1,14 @@
 """Scoring many pages: in order, in parallel worker processes, with bounded memory.
 
+Pages are scored in chunks of ``CHUNK_PAGES``, with or without workers: each page is read
+and featurised alone, then the models run once over the chunk (a page still gets
+exactly what scoring it alone gives; one model call per page cost more in numpy call
+overhead than in arithmetic). A result is therefore yielded when its chunk is done.
+
 Each worker process loads the model once (its initializer) and builds its own fugashi
-Tagger on first use (Taggers do not pickle). Pages travel in chunks of ``CHUNK_PAGES``
-(one message each way per chunk, not per page: scoring a page takes ~8 ms, and per-page
-messages kept the parent busy enough to cost the workers CPU on a 2-core machine). At
+Tagger on first use (Taggers do not pickle). Chunks are also the messages (one each way
+per chunk, not per page: scoring a page takes ~8 ms, and per-page messages kept the
+parent busy enough to cost the workers CPU on a 2-core machine). At
 most ``IN_FLIGHT_PER_JOB × jobs`` chunks are queued at any time, so memory does not grow
 with the number of inputs, and results come back in input order. A page that fails or
 exceeds ``PAGE_TIMEOUT_S`` becomes an error record; ``fail_fast`` raises instead.
@@ -18,14 +23,14 @@ import collections
 import contextlib
 import signal
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from honbun.errors import PageError
 from honbun.page import Page
 
-CHUNK_PAGES = 16  # pages per message between the parent and a worker
+CHUNK_PAGES = 16  # pages scored together, and per message between the parent and a worker
 IN_FLIGHT_PER_JOB = 2  # chunks queued per worker: enough to keep it busy
 PAGE_TIMEOUT_S = 60  # a pathological page (deep or huge markup) must not stall a batch
 
@@ -41,16 +46,16 @@ def _on_alarm(signum: int, frame: Any) -> None:
     raise PageTimeout(f"timed out after {PAGE_TIMEOUT_S} s")
 
 
-def _score_one(model: Any, item: Page | str | Path, explain: bool) -> dict[str, Any]:
+def _guarded(source: str, fn: Callable[[], Any]) -> Any:
+    """``fn()`` under the per-page time limit; a failure becomes an error record."""
     from honbun.scoring import error_result
 
-    source = item.source if isinstance(item, Page) else str(item)
     use_alarm = threading.current_thread() is threading.main_thread()
     if use_alarm:
         old = signal.signal(signal.SIGALRM, _on_alarm)
         signal.alarm(PAGE_TIMEOUT_S)
     try:
-        return model.score(item, explain=explain)
+        return fn()
     except PageError as exc:
         return error_result(exc)
     except (PageTimeout, Exception) as exc:  # one bad page never stops the batch
@@ -59,6 +64,31 @@ def _score_one(model: Any, item: Page | str | Path, explain: bool) -> dict[str, 
         if use_alarm:
             signal.alarm(0)
             signal.signal(signal.SIGALRM, old)
+
+
+def _score_chunk(model: Any, chunk: list[Page | str], explain: bool) -> list[dict[str, Any]]:
+    """Results of a chunk of pages, in order.
+
+    Each page is read and featurised on its own (its own time limit and error record);
+    then the models score the chunk's prepared pages in one go, which gives each page
+    what scoring it alone gives. Should that fail, the pages are scored one by one, so
+    only the page at fault gets an error record.
+    """
+    out: list[Any] = []
+    for item in chunk:
+        source = item.source if isinstance(item, Page) else str(item)
+        out.append(_guarded(source, lambda item=item: model.prepare(item)))
+    ready = [k for k, x in enumerate(out) if not isinstance(x, dict)]
+    if ready:
+        scored = _guarded("", lambda: model.score_prepared([out[k] for k in ready], explain))
+        if isinstance(scored, dict):  # an error record: find the page at fault
+            scored = [
+                _guarded(out[k].page.source, lambda k=k: model.score_prepared([out[k]], explain)[0])
+                for k in ready
+            ]
+        for k, res in zip(ready, scored, strict=True):
+            out[k] = res
+    return out
 
 
 def _single_threaded() -> contextlib.AbstractContextManager[Any]:
@@ -88,7 +118,7 @@ def _init_worker(bundle: Any) -> None:
 
 def _work(args: tuple[list[Page | str], bool]) -> list[dict[str, Any]]:
     chunk, explain = args
-    return [_score_one(_WORKER_MODEL, item, explain) for item in chunk]
+    return _score_chunk(_WORKER_MODEL, chunk, explain)
 
 
 def _chunks(items: Iterable[Page | str | Path], size: int) -> Iterator[list[Page | str]]:
@@ -111,12 +141,10 @@ def score_stream(
 ) -> Iterator[dict[str, Any]]:
     """Yield one result per item, in input order."""
     if jobs <= 1:
-        for item in items:
+        for chunk in _chunks(items, CHUNK_PAGES):
             with _single_threaded():
-                res = _score_one(model, item, explain)
-            if fail_fast and "error" in res:
-                raise PageError(res["source"], res["error"])
-            yield res
+                results = _score_chunk(model, chunk, explain)
+            yield from _checked(results, fail_fast)
         return
     import multiprocessing as mp
 

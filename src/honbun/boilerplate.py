@@ -170,9 +170,13 @@ def _lemma_string(tokens: list[Token]) -> str:
     return " ".join(t.lemma for t in tokens if t.pos1 != "空白")
 
 
-def prepare(page: Page, cfg: ModelConfig, site: str = "") -> PreparedPage:
-    """Tokenise and featurise one page (the per-page cost of scoring)."""
-    tokens: list[list[Token]] = [block_tokens(b.text) for b in page.blocks]
+def prepare(
+    page: Page, cfg: ModelConfig, site: str = "", tokens: list[list[Token]] | None = None
+) -> PreparedPage:
+    """Tokenise and featurise one page (the per-page cost of scoring). ``tokens``: each
+    block's :func:`~honbun.tokens.block_tokens`, when the caller already has them."""
+    if tokens is None:
+        tokens = [block_tokens(b.text) for b in page.blocks]
     return _prepared(page, cfg, site or page.meta.get("site", ""), tokens)
 
 

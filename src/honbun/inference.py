@@ -238,11 +238,20 @@ class BlockScorer:
     stage2: list[Forest]
     threshold: float
 
-    def predict_proba(self, pages: list[PreparedPage]) -> list[np.ndarray]:
-        """Body probability of every block, one ``(n_blocks,)`` array per page."""
+    def predict_proba(self, pages: list[PreparedPage], alone: bool = False) -> list[np.ndarray]:
+        """Body probability of every block, one ``(n_blocks,)`` array per page.
+
+        The pages are scored together: the repetition columns count the other given pages
+        of the same site. With ``alone`` each page gets what scoring it by itself gives
+        (only the training pages are counted), while the models still run once over all
+        of them: batch scoring, where per-call overhead outweighed the arithmetic.
+        """
         if not pages:
             return []
-        dense = dense_design(pages, self.rep, training=False)
+        if alone:
+            dense = np.vstack([dense_design([p], self.rep, training=False) for p in pages])
+        else:
+            dense = dense_design(pages, self.rep, training=False)
         if self.cfg.model == "hgb":
             proba = self.stage2[0].predict_proba(dense)[:, 1]
         else:
@@ -323,7 +332,10 @@ class RoleScorer:
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """``(n, n_roles)``: each role's logistic score, normalised to sum to 1."""
-        p = expit(((X - self.mean) / self.scale) @ self.coef.T + self.intercept)
+        # Row by row (not a matrix product, whose rounding can depend on the number of
+        # rows): a page scored alone or in a batch gets the same bits.
+        z = (((X - self.mean) / self.scale)[:, None, :] * self.coef[None]).sum(axis=2)
+        p = expit(z + self.intercept)
         if len(self.classes) == 2:  # one weight vector: the second class's score
             return np.column_stack([1 - p[:, 0], p[:, 0]])
         return p / p.sum(axis=1, keepdims=True)

@@ -122,8 +122,11 @@ def prepare_items(items: list[TextItem], cfg: TopicConfig) -> list[TextItem]:
     return items
 
 
-def sentence_tokens(page: Page, sents: list[Sentence]) -> list[list[Token]]:
-    """Tokens of each of ``sents``, cut from its block's tokens: one tokenisation per block.
+def sentence_tokens(
+    page: Page, sents: list[Sentence], tokens: list[list[Token]] | None = None
+) -> list[list[Token]]:
+    """Tokens of each of ``sents``, cut from its block's tokens: one tokenisation per block
+    (``tokens``: each block's :func:`~honbun.tokens.block_tokens`, when already known).
 
     A block whose sentences cannot all be cut (one beyond the first MAX_BLOCK_CHARS
     characters, or a surface not found) has its sentences tokenised one by one.
@@ -137,14 +140,18 @@ def sentence_tokens(page: Page, sents: list[Sentence]) -> list[list[Token]]:
         spans = [(sents[k].start - block.start, sents[k].end - block.start) for k in ks]
         cut = None
         if all(hi <= MAX_BLOCK_CHARS for _, hi in spans):
-            cut = cut_tokens(block.text, block_tokens(block.text), spans)
+            known = tokens[b] if tokens is not None else block_tokens(block.text)
+            cut = cut_tokens(block.text, known, spans)
         for k, toks in zip(ks, cut or [tokenize(sents[k].text) for k in ks], strict=True):
             out[k] = toks
     return out
 
 
 def page_items(
-    page: Page, sents: list[Sentence], stop_pos: tuple[str, ...] | None = None
+    page: Page,
+    sents: list[Sentence],
+    stop_pos: tuple[str, ...] | None = None,
+    tokens: list[list[Token]] | None = None,
 ) -> list[TextItem]:
     """One item per sentence of ``sents`` (in order); its context is the previous and the
     next sentence in ``sents``. The same for training and scoring, so features agree.
@@ -153,7 +160,7 @@ def page_items(
     computed once (they are also its neighbours' context): what :func:`prepare_items`
     would make of the tokens.
     """
-    toks = sentence_tokens(page, sents)
+    toks = sentence_tokens(page, sents, tokens)
     words = [content_lemmas(t, stop_pos) for t in toks] if stop_pos is not None else []
     items = []
     for i, s in enumerate(sents):
