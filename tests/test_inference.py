@@ -80,9 +80,11 @@ def test_forest_equals_histgradientboosting() -> None:
     q = QuantizedHGB(max_bins=15, max_iter=40, max_leaf_nodes=15).fit(X, y)
     X_new = rng.normal(size=(200, 6))
     X_new[rng.random(X_new.shape) < 0.2] = np.nan
-    np.testing.assert_allclose(
-        export_forest(q).predict_proba(X_new), q.predict_proba(X_new), atol=1e-12
-    )
+    forest = export_forest(q)
+    np.testing.assert_allclose(forest.predict_proba(X_new), q.predict_proba(X_new), atol=1e-12)
+    X_new[:3, :2] = [[np.inf, -np.inf], [1e300, np.nan], [-1e300, np.inf]]  # the +inf path
+    np.testing.assert_allclose(forest.predict_proba(X_new), q.predict_proba(X_new), atol=1e-12)
+    assert pickle.loads(pickle.dumps(forest))._walk is None  # derived arrays are not stored
 
 
 def test_linear_stage1_equals_sgd(block_model: BlockModel, pages_and_labels) -> None:

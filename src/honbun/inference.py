@@ -14,6 +14,7 @@ Shapes: ``dense`` is ``(n_blocks, n_features)``; probabilities are ``(n_blocks,)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -61,19 +62,52 @@ class Forest:
     value: np.ndarray  # (n_nodes,) leaf values (raw log-odds), 0 on split nodes
     baseline: float
 
+    _walk: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
+
     def raw(self, X: np.ndarray) -> np.ndarray:
-        """Log-odds of the positive class, ``(n,)``: baseline + one leaf value per tree."""
+        """Log-odds of the positive class, ``(n,)``: baseline + one leaf value per tree.
+
+        All trees descend together, one level per step. NaN needs no test of its own:
+        a node whose missing values go left reads a copy of ``X`` with NaN as -inf, the
+        others a copy with NaN as +inf (and "x <= +inf" thresholds lowered to the
+        largest float, which every finite value still passes). That needs ``X`` free of
+        +inf; otherwise each step tests for NaN.
+        """
         X = np.asarray(X, dtype=np.float64)
-        n = X.shape[0]
+        n, d = X.shape
         node = np.broadcast_to(self.roots, (n, len(self.roots))).copy()
-        rows = np.arange(n)[:, None]
+        child, lowered = self._children()
+        nan = np.isnan(X)
+        exact = not np.isposinf(X).any()
+        if exact:  # [NaN as +inf | NaN as -inf], flat
+            flat = np.hstack([np.where(nan, np.inf, X), np.where(nan, -np.inf, X)]).ravel()
+            feature, threshold = self.feature + d * self.missing_left, lowered
+            base = (np.arange(n) * 2 * d)[:, None]
+        else:
+            flat, feature, threshold = X.ravel(), self.feature, self.threshold
+            base = (np.arange(n) * d)[:, None]
         for step in range(int(self.tree_depth[0]) if len(self.roots) else 0):
             k = int(np.count_nonzero(self.tree_depth > step))  # trees still descending
             at = node[:, :k]
-            x = X[rows, self.feature[at]]
-            go_left = (x <= self.threshold[at]) | (self.missing_left[at] & np.isnan(x))
-            node[:, :k] = np.where(go_left, self.left[at], self.right[at])
+            x = flat[base + feature[at]]
+            right = ~(x <= threshold[at])
+            if not exact:
+                right &= ~(self.missing_left[at] & np.isnan(x))
+            node[:, :k] = child[2 * at + right]
         return self.baseline + self.value[node].sum(axis=1)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_walk": None}  # derived: rebuilt on first use
+
+    def _children(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(2 n_nodes,)`` left and right child of each node interleaved, and the
+        thresholds with +inf lowered to the largest float where NaN goes right."""
+        if self._walk is None:
+            child = np.stack([self.left, self.right], axis=1).ravel()
+            top = ~self.missing_left & (self.threshold == np.inf)
+            lowered = np.where(top, np.finfo(np.float64).max, self.threshold)
+            self._walk = (child, lowered)
+        return self._walk
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         p = expit(self.raw(X))
@@ -353,17 +387,17 @@ class RoleScorer:
             return []
         proba = self.predict_proba(role_design(pages, p_body))
         body_mask = np.array([self.role_labels.get(c) == positive for c in self.classes])
-        out = []
-        for rows, lab in zip(_split(proba, pages), labels, strict=True):
-            page_roles = []
-            for row, y in zip(rows, lab, strict=True):
-                allowed = body_mask if y else ~body_mask
-                if not allowed.any():
-                    page_roles.append(default_role(y))
-                    continue
-                page_roles.append(self.classes[int(np.where(allowed, row, -1.0).argmax())])
-            out.append(page_roles)
-        return out
+        y = np.concatenate(labels).astype(bool)
+        allowed = np.where(y[:, None], body_mask, ~body_mask)  # (total blocks, n_roles)
+        best = np.where(allowed, proba, -1.0).argmax(axis=1)
+        found = [
+            self.classes[b] if ok else default_role(yi)
+            for b, ok, yi in zip(
+                best.tolist(), allowed.any(axis=1).tolist(), y.tolist(), strict=True
+            )
+        ]
+        bounds = np.cumsum([0] + [p.n for p in pages]).tolist()
+        return [found[lo:hi] for lo, hi in pairwise(bounds)]
 
 
 def default_role(is_body: Any) -> str:
