@@ -120,6 +120,20 @@ def test_pages_scored_alone_in_a_batch_get_their_own_probabilities(
     assert all(np.array_equal(a, b) for a, b in zip(alone, batch, strict=True))  # same bits
 
 
+def test_a_batch_hashed_in_one_pass_equals_its_pages_hashed_alone(pages_and_labels) -> None:
+    from honbun.boilerplate import stacked_counts
+
+    pages = pages_and_labels[0][:4]
+    cfg = ModelConfig()
+    lazy = [prepare(p.page, cfg, p.site, hashed=False) for p in pages]
+    assert all(p.hashed is None for p in lazy)
+    batch, alone = stacked_counts(lazy), stacked_counts(pages)
+    # the same triples, and within each block in the same order (sums see the same order)
+    by_row = [np.argsort(t[0], kind="stable") for t in (batch, alone)]
+    for a, b in zip(batch, alone, strict=True):
+        assert np.array_equal(a[by_row[0]], b[by_row[1]])
+
+
 def test_role_scorer_equals_pipeline(block_model: BlockModel, pages_and_labels) -> None:
     from honbun.roles import RoleModel
 

@@ -171,16 +171,24 @@ def _lemma_string(tokens: list[Token]) -> str:
 
 
 def prepare(
-    page: Page, cfg: ModelConfig, site: str = "", tokens: list[list[Token]] | None = None
+    page: Page,
+    cfg: ModelConfig,
+    site: str = "",
+    tokens: list[list[Token]] | None = None,
+    hashed: bool = True,
 ) -> PreparedPage:
     """Tokenise and featurise one page (the per-page cost of scoring). ``tokens``: each
-    block's :func:`~honbun.tokens.block_tokens`, when the caller already has them."""
+    block's :func:`~honbun.tokens.block_tokens`, when the caller already has them.
+    ``hashed=False`` leaves the hashed counts to :func:`stacked_counts`, which hashes a
+    batch of such pages in one pass."""
     if tokens is None:
         tokens = [block_tokens(b.text) for b in page.blocks]
-    return _prepared(page, cfg, site or page.meta.get("site", ""), tokens)
+    return _prepared(page, cfg, site or page.meta.get("site", ""), tokens, hashed)
 
 
-def _prepared(page: Page, cfg: ModelConfig, site: str, tokens: list[list[Token]]) -> PreparedPage:
+def _prepared(
+    page: Page, cfg: ModelConfig, site: str, tokens: list[list[Token]], hashed: bool
+) -> PreparedPage:
     dom = dom_strings(page) if cfg.features.dom else ["" for _ in page.blocks]
     lemmas = [_lemma_string(t) for t in tokens]
     return PreparedPage(
@@ -190,7 +198,7 @@ def _prepared(page: Page, cfg: ModelConfig, site: str, tokens: list[list[Token]]
         dom=dom,
         lemmas=lemmas,
         keys=[compact(b.text) for b in page.blocks],
-        hashed=hash_blocks(dom, lemmas, [b.text for b in page.blocks]),
+        hashed=hash_blocks(dom, lemmas, [b.text for b in page.blocks]) if hashed else None,
     )
 
 
@@ -515,14 +523,25 @@ class QuantizedHGB:
 
 # ------------------------------------------------------------------------ designs
 def hashed_counts(p: PreparedPage) -> Counts:
-    """``p.hashed``, or computed now for a page prepared by an older honbun."""
+    """``p.hashed``, or computed now (a page prepared with ``hashed=False``)."""
     if p.hashed is None:
         return hash_blocks(p.dom, p.lemmas, [b.text for b in p.page.blocks])
     return p.hashed
 
 
 def stacked_counts(pages: list[PreparedPage]) -> Counts:
-    """The pages' hashed counts as one set of triples, rows numbered across the pages."""
+    """The pages' hashed counts as one set of triples, rows numbered across the pages.
+
+    When no page carries its counts yet (batch scoring), all blocks are hashed in one
+    pass: n-grams never span blocks, so each block gets the counts its page alone
+    gives, and the triples of a block come in the same order (family, then column).
+    """
+    if pages and all(p.hashed is None for p in pages):
+        return hash_blocks(
+            [d for p in pages for d in p.dom],
+            [x for p in pages for x in p.lemmas],
+            [b.text for p in pages for b in p.page.blocks],
+        )
     rows, cols, counts, offset = [], [], [], 0
     for p in pages:
         r, c, n = hashed_counts(p)

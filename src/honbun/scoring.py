@@ -173,9 +173,11 @@ def prepare_page(bundle: ModelBundle, page: Page) -> Prepared:
     if bundle.html_model is None:
         return Prepared(page, "", None, tokens)
     site = page.meta.get("site", "")
+    # Hashed counts are left to the models' step, which hashes a whole batch at once.
     if any(b.dom is not None for b in page.blocks):
-        return Prepared(page, "html", prepare(page, bundle.block_cfg, site, tokens), tokens)
-    features = prepare(text_view(page), bundle.text_cfg, site, tokens)
+        features = prepare(page, bundle.block_cfg, site, tokens, hashed=False)
+        return Prepared(page, "html", features, tokens)
+    features = prepare(text_view(page), bundle.text_cfg, site, tokens, hashed=False)
     return Prepared(page, "text", features, tokens)
 
 
