@@ -122,3 +122,26 @@ def test_rollup_is_the_max_per_owner() -> None:
     out = rollup(P, [0, 0, 1])
     assert out[0].tolist() == [0.7, 0.9]
     assert out[1].tolist() == [0.3, 0.3]
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["ＡＢＣ", "ｶﾀｶﾅ", "①②", "e\u0301", "\u0301a", "ﾊﾟ", ""],  # full width, composing marks
+        ["a\x00b", "c"],  # a text holding the separator itself
+        [],
+    ],
+)
+def test_nfkc_all_equals_nfkc_one_by_one(texts: list[str]) -> None:
+    from honbun.normalize import nfkc, nfkc_all
+
+    assert nfkc_all(texts) == [nfkc(t) for t in texts]
+
+
+def test_lexicon_fired_equals_labels_one_by_one() -> None:
+    from honbun.lexicon import Lexicon
+
+    lex = Lexicon.normalised({"deployment": ["派兵", "部隊"], "sanctions": ["制裁"], "none": []})
+    texts = ["北朝鮮が派兵、部隊を", "", "制裁を科す", "派", "兵", "ＵＮ制裁", "部隊派兵と制裁"]
+    assert lex.fired(texts) == [set(lex.labels(t)) for t in texts]
+    assert lex.fired(texts)[:4] == [{"deployment"}, set(), {"sanctions"}, set()]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 
 from honbun.labels import LabelConfig
-from honbun.normalize import nfkc
+from honbun.normalize import TEXT_SEPARATOR, nfkc, nfkc_all
 
 
 def read_lexicon(path: Path) -> list[str]:
@@ -41,6 +43,23 @@ class Lexicon:
     def labels(self, text: str) -> list[str]:
         t = nfkc(text)
         return [name for name, rx in self._patterns().items() if rx.search(t)]
+
+    def fired(self, texts: list[str]) -> list[set[str]]:
+        """``set(self.labels(t))`` for each of ``texts``, one regex pass per label.
+
+        The texts are searched joined by NUL, which no keyword contains, so a match
+        lies inside one text and each text with a match gets at least one.
+        """
+        out: list[set[str]] = [set() for _ in texts]
+        if not texts or any(TEXT_SEPARATOR in w for ws in self.words.values() for w in ws):
+            return [set(self.labels(t)) for t in texts]
+        normalised = nfkc_all(texts)
+        starts = list(accumulate((len(t) + 1 for t in normalised[:-1]), initial=0))
+        joined = TEXT_SEPARATOR.join(normalised)
+        for name, rx in self._patterns().items():
+            for m in rx.finditer(joined):
+                out[bisect_right(starts, m.start()) - 1].add(name)
+        return out
 
     def _patterns(self) -> dict[str, re.Pattern[str]]:
         # One alternation per label: the same substring test as `any(w in t ...)`, in C.
