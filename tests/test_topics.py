@@ -124,20 +124,6 @@ def test_rollup_is_the_max_per_owner() -> None:
     assert out[1].tolist() == [0.3, 0.3]
 
 
-@pytest.mark.parametrize(
-    "texts",
-    [
-        ["ＡＢＣ", "ｶﾀｶﾅ", "①②", "e\u0301", "\u0301a", "ﾊﾟ", ""],  # full width, composing marks
-        ["a\x00b", "c"],  # a text holding the separator itself
-        [],
-    ],
-)
-def test_nfkc_all_equals_nfkc_one_by_one(texts: list[str]) -> None:
-    from honbun.normalize import nfkc, nfkc_all
-
-    assert nfkc_all(texts) == [nfkc(t) for t in texts]
-
-
 def test_lexicon_fired_equals_labels_one_by_one() -> None:
     from honbun.lexicon import Lexicon
 
@@ -145,3 +131,4 @@ def test_lexicon_fired_equals_labels_one_by_one() -> None:
     texts = ["北朝鮮が派兵、部隊を", "", "制裁を科す", "派", "兵", "ＵＮ制裁", "部隊派兵と制裁"]
     assert lex.fired(texts) == [set(lex.labels(t)) for t in texts]
     assert lex.fired(texts)[:4] == [{"deployment"}, set(), {"sanctions"}, set()]
+    assert lex.fired(["派\x00兵", "制裁"]) == [set(), {"sanctions"}]  # a text with the separator

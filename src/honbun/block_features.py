@@ -35,7 +35,7 @@ from operator import attrgetter
 import numpy as np
 
 from honbun.hashing import chars_flat
-from honbun.normalize import compact, nfkc_all
+from honbun.normalize import compact, nfkc
 from honbun.page import REGIONS, Block, Page
 from honbun.tokens import Token
 
@@ -194,7 +194,7 @@ class FeatureConfig:
 # ---------------------------------------------------------------------------- text
 def text_matrix(texts: list[str], tokens: list[list[Token]]) -> np.ndarray:
     """Text features of a page's blocks, ``(len(texts), len(text_names()))`` float64."""
-    normalised = nfkc_all(texts)
+    normalised = [nfkc(t) for t in texts]
     shares = script_shares(normalised)
     rows = [
         _text_row(text, t, toks, s)

@@ -9,7 +9,7 @@ from itertools import accumulate
 from pathlib import Path
 
 from honbun.labels import LabelConfig
-from honbun.normalize import TEXT_SEPARATOR, nfkc, nfkc_all
+from honbun.normalize import TEXT_SEPARATOR, nfkc
 
 
 def read_lexicon(path: Path) -> list[str]:
@@ -30,6 +30,7 @@ class Lexicon:
     _compiled: dict[str, re.Pattern[str]] | None = field(
         default=None, init=False, repr=False, compare=False
     )
+    _odd: bool | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def normalised(cls, words: dict[str, list[str]]) -> Lexicon:
@@ -47,19 +48,27 @@ class Lexicon:
     def fired(self, texts: list[str]) -> list[set[str]]:
         """``set(self.labels(t))`` for each of ``texts``, one regex pass per label.
 
-        The texts are searched joined by NUL, which no keyword contains, so a match
-        lies inside one text and each text with a match gets at least one.
+        The texts are searched joined by NUL; when neither a text nor a keyword holds a
+        NUL, a match lies inside one text, and each text with a match gets at least one
+        (otherwise the texts are searched one by one).
         """
         out: list[set[str]] = [set() for _ in texts]
-        if not texts or any(TEXT_SEPARATOR in w for ws in self.words.values() for w in ws):
-            return [set(self.labels(t)) for t in texts]
-        normalised = nfkc_all(texts)
-        starts = list(accumulate((len(t) + 1 for t in normalised[:-1]), initial=0))
+        if not texts:
+            return out
+        normalised = [nfkc(t) for t in texts]  # one by one: most pass NFKC's quick check
         joined = TEXT_SEPARATOR.join(normalised)
+        if joined.count(TEXT_SEPARATOR) != len(texts) - 1 or self._separator_in_keywords():
+            return [set(self.labels(t)) for t in texts]
+        starts = list(accumulate((len(t) + 1 for t in normalised[:-1]), initial=0))
         for name, rx in self._patterns().items():
             for m in rx.finditer(joined):
                 out[bisect_right(starts, m.start()) - 1].add(name)
         return out
+
+    def _separator_in_keywords(self) -> bool:
+        if self._odd is None:
+            self._odd = any(TEXT_SEPARATOR in w for ws in self.words.values() for w in ws)
+        return self._odd
 
     def _patterns(self) -> dict[str, re.Pattern[str]]:
         # One alternation per label: the same substring test as `any(w in t ...)`, in C.

@@ -54,21 +54,6 @@ def nfkc(text: str) -> str:
 TEXT_SEPARATOR = "\x00"  # never in a block's text (clean_whitespace removes it)
 
 
-def nfkc_all(texts: list[str]) -> list[str]:
-    """``[nfkc(t) for t in texts]`` in one call, for many short texts.
-
-    NUL is a starter that composes with nothing, so NFKC never reorders or composes
-    across it: normalising the texts joined by NUL and splitting again gives the same
-    strings. Texts that contain NUL themselves are normalised one by one.
-    """
-    if not texts:
-        return []
-    joined = TEXT_SEPARATOR.join(texts)
-    if joined.count(TEXT_SEPARATOR) != len(texts) - 1:
-        return [nfkc(t) for t in texts]
-    return nfkc(joined).split(TEXT_SEPARATOR)
-
-
 _NOSPACE = re.compile(r"\s+")
 
 

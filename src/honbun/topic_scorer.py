@@ -27,7 +27,7 @@ from honbun.hashing import (
 )
 from honbun.inference import expit
 from honbun.lexicon import Lexicon
-from honbun.normalize import nfkc_all, squeeze_spaces
+from honbun.normalize import nfkc, squeeze_spaces
 from honbun.topics import LexiconRule, TextItem, TopicConfig, prepare_items
 
 BUCKET_BITS = 20  # top bits of an n-gram's key that prefilter the vocabulary lookup
@@ -60,7 +60,7 @@ class Vocabulary:
     def _items(self, docs: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """All docs' items end to end (code points or word ids) and each doc's count."""
         if self.analyzer == "char":
-            return chars_flat([squeeze_spaces(d) for d in nfkc_all(docs)])
+            return chars_flat([squeeze_spaces(nfkc(d)) for d in docs])
         return words_flat(docs, self.word_ids)
 
     def rows(self, docs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
