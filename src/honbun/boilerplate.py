@@ -167,7 +167,7 @@ def hash_blocks(dom: list[str], lemmas: list[str], texts: list[str]) -> Counts:
 
 
 def _lemma_string(tokens: list[Token]) -> str:
-    return " ".join(t.lemma for t in tokens if t.pos1 != "空白")
+    return " ".join([t.lemma for t in tokens if t.pos1 != "空白"])
 
 
 def prepare(
@@ -212,7 +212,8 @@ def text_view(page: Page) -> Page:
     if "title" not in page.meta and all(b.dom is None for b in page.blocks):
         return page
     meta = {k: v for k, v in page.meta.items() if k != "title"}
-    blocks = [replace(b, dom=None) for b in page.blocks]
+    has_dom = any(b.dom is not None for b in page.blocks)
+    blocks = [replace(b, dom=None) for b in page.blocks] if has_dom else page.blocks
     return Page(page.doc_id, page.source, "text", page.text, blocks, meta)
 
 

@@ -22,11 +22,13 @@ from __future__ import annotations
 import csv
 import os
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import accumulate
 from sys import intern
 from typing import Any
+
+from honbun.normalize import nfkc
 
 # MeCab's character categories (char.def of UniDic), indexed by fugashi's ``char_type``.
 CHAR_TYPES = (
@@ -45,13 +47,23 @@ _LINE_FORMAT = r"%m\t%H\t%t\n"
 
 @dataclass(frozen=True, slots=True)
 class Token:
-    """One morpheme: ``lemma`` falls back to ``surface`` for unknown words."""
+    """One morpheme: ``lemma`` falls back to ``surface`` for unknown words.
+
+    ``norm`` (the NFKC'd lemma) and ``blank`` (the surface is white space) are what the
+    topic features read; a Token is made once per distinct morpheme, so they are too.
+    """
 
     surface: str
     lemma: str
     pos1: str
     pos2: str
     char_type: str
+    norm: str = field(default="", compare=False)
+    blank: bool = field(default=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "norm", nfkc(self.lemma))
+        object.__setattr__(self, "blank", not self.surface.strip())
 
 
 def _args() -> str:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -102,10 +101,7 @@ class TextItem:
 
 def content_lemmas(tokens: list[Token], stop_pos: tuple[str, ...]) -> list[str]:
     """NFKC'd lemmas of the content words (POS not in ``stop_pos``, not blank)."""
-    return [_nfkc_lemma(t.lemma) for t in tokens if t.pos1 not in stop_pos and t.surface.strip()]
-
-
-_nfkc_lemma = lru_cache(maxsize=1 << 16)(nfkc)  # lemmas repeat: normalise each once
+    return [t.norm for t in tokens if not t.blank and t.pos1 not in stop_pos]
 
 
 def prepare_items(items: list[TextItem], cfg: TopicConfig) -> list[TextItem]:
@@ -118,7 +114,7 @@ def prepare_items(items: list[TextItem], cfg: TopicConfig) -> list[TextItem]:
             ctx = it.context_tokens
             if ctx is None:
                 ctx = tokenize(it.context) if it.context else []
-            it.context_lemmas = " ".join("ctx:" + w for w in content_lemmas(ctx, cfg.stop_pos))
+            it.context_lemmas = " ".join(["ctx:" + w for w in content_lemmas(ctx, cfg.stop_pos)])
     return items
 
 
@@ -171,7 +167,7 @@ def page_items(
         if words:
             around = (words[i - 1] if i > 0 else []) + (words[i + 1] if i + 1 < len(sents) else [])
             item.lemmas = " ".join(words[i])
-            item.context_lemmas = " ".join("ctx:" + w for w in around)
+            item.context_lemmas = " ".join(["ctx:" + w for w in around])
         items.append(item)
     return items
 
