@@ -368,8 +368,9 @@ class RoleScorer:
         """``(n, n_roles)``: each role's logistic score, normalised to sum to 1."""
         # Row by row (not a matrix product, whose rounding can depend on the number of
         # rows): a page scored alone or in a batch gets the same bits.
-        z = (((X - self.mean) / self.scale)[:, None, :] * self.coef[None]).sum(axis=2)
-        p = expit(z + self.intercept)
+        scaled = (X - self.mean) / self.scale
+        z = np.column_stack([(scaled * w).sum(axis=1) for w in self.coef])
+        p = expit(z.reshape(len(X), len(self.coef)) + self.intercept)
         if len(self.classes) == 2:  # one weight vector: the second class's score
             return np.column_stack([1 - p[:, 0], p[:, 0]])
         return p / p.sum(axis=1, keepdims=True)
