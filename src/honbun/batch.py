@@ -46,7 +46,7 @@ def _on_alarm(signum: int, frame: Any) -> None:
     raise PageTimeout(f"timed out after {PAGE_TIMEOUT_S} s")
 
 
-def _guarded(source: str, fn: Callable[[], Any]) -> Any:
+def guarded(source: str, fn: Callable[[], Any]) -> Any:
     """``fn()`` under the per-page time limit; a failure becomes an error record."""
     from honbun.scoring import error_result
 
@@ -77,13 +77,13 @@ def _score_chunk(model: Any, chunk: list[Page | str], explain: bool) -> list[dic
     out: list[Any] = []
     for item in chunk:
         source = item.source if isinstance(item, Page) else str(item)
-        out.append(_guarded(source, lambda item=item: model.prepare(item)))
+        out.append(guarded(source, lambda item=item: model.prepare(item)))
     ready = [k for k, x in enumerate(out) if not isinstance(x, dict)]
     if ready:
-        scored = _guarded("", lambda: model.score_prepared([out[k] for k in ready], explain))
+        scored = guarded("", lambda: model.score_prepared([out[k] for k in ready], explain))
         if isinstance(scored, dict):  # an error record: find the page at fault
             scored = [
-                _guarded(out[k].page.source, lambda k=k: model.score_prepared([out[k]], explain)[0])
+                guarded(out[k].page.source, lambda k=k: model.score_prepared([out[k]], explain)[0])
                 for k in ready
             ]
         for k, res in zip(ready, scored, strict=True):

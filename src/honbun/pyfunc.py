@@ -25,15 +25,16 @@ class HonbunPyfunc(mlflow.pyfunc.PythonModel):
         from honbun.loaders import page_from_bytes
         from honbun.scoring import error_result
 
-        out = []
+        out: list[dict[str, Any] | None] = []
+        pages = []
         for row in model_input.to_dict(orient="records"):
             doc_id = str(row.get("doc_id") or "page")
             fmt = (row.get("format") or None) or None
             try:
-                page = page_from_bytes(
-                    str(row.get("content", "")).encode("utf-8"), doc_id, doc_id, fmt
-                )
-                out.append(self.model.score(page))
+                content = str(row.get("content", "")).encode("utf-8")
+                pages.append(page_from_bytes(content, doc_id, doc_id, fmt))
+                out.append(None)  # scored below, with the other pages of the request
             except PageError as exc:
                 out.append(error_result(exc))
-        return out
+        scored = iter(self.model.score_many(pages))  # chunks of pages, as `honbun score`
+        return [r if r is not None else next(scored) for r in out]

@@ -19,9 +19,7 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import sys
-import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -107,18 +105,14 @@ def score_record(
 
     Never raises for a bad page: it gets an error record (with the input ``doc_id``).
     """
-    from honbun.batch import PAGE_TIMEOUT_S, PageTimeout, _on_alarm
+    from honbun.batch import guarded
     from honbun.errors import PageError
     from honbun.loaders import page_from_bytes
-    from honbun.scoring import error_result
 
     doc_id = "" if doc_id is None else str(doc_id)
     source = str(source) if source else doc_id
-    use_alarm = threading.current_thread() is threading.main_thread()
-    if use_alarm:
-        old = signal.signal(signal.SIGALRM, _on_alarm)
-        signal.alarm(PAGE_TIMEOUT_S)
-    try:
+
+    def run() -> dict[str, Any]:
         kind = (fmt or "").strip().lower() or None
         if kind is not None and kind not in FORMATS:
             raise PageError(source, f"unknown format {fmt!r} (expected html, text or null)")
@@ -127,16 +121,10 @@ def score_record(
         else:
             data = ("" if content is None else str(content)).encode("utf-8")
         page = page_from_bytes(data, source, doc_id or None, kind)
-        return model.score(page, explain=explain)
-    except PageError as exc:
-        res = error_result(exc)
-    except (PageTimeout, Exception) as exc:  # one bad page never stops the job
-        res = error_result(PageError(source, f"{type(exc).__name__}: {exc}"))
-    finally:
-        if use_alarm:
-            signal.alarm(0)
-            signal.signal(signal.SIGALRM, old)
-    if doc_id:
+        return model.score(page, explain=explain)  # type: ignore[no-any-return]
+
+    res: dict[str, Any] = guarded(source, run)
+    if "error" in res and doc_id:
         res["doc_id"] = doc_id  # so the record joins back to its input row
     return res
 
