@@ -99,3 +99,14 @@ def test_page_features_shape_names_and_layout(tmp_path) -> None:
     assert lay.shape == (len(page.blocks), len(position_names()))
     rel = lay[:, position_names().index("rel_index")]
     assert rel[0] == 0.0 and rel[-1] == 1.0
+
+
+def test_text_model_settings_override_the_boilerplate_section() -> None:
+    from honbun.train import text_model_config
+
+    section = {"hgb_max_leaf_nodes": 15, "pos_weight": 3.0, "features": {"dom": True}}
+    cfg = text_model_config(section, {"hgb_max_leaf_nodes": 31}, 13)
+    assert cfg.hgb_max_leaf_nodes == 31 and cfg.pos_weight == 3.0
+    assert cfg.features.dom is False and cfg.features.text is True
+    with pytest.raises(ValueError, match="unknown settings"):
+        text_model_config(section, {"leaves": 31}, 13)

@@ -54,6 +54,15 @@ def _fmt(v: float) -> str:
 
 
 # ---------------------------------------------------------------- body vs boilerplate
+def text_model_config(section: dict[str, Any], text: dict[str, Any], seed: int) -> Any:
+    """The text-only model's ModelConfig: the ``[boilerplate]`` settings without DOM
+    features, with those of ``[boilerplate.text]`` on top."""
+    from honbun.boilerplate import ModelConfig
+
+    features = {**section.get("features", {}), "dom": False}
+    return ModelConfig.from_dict({**section, **text, "features": features}, seed)
+
+
 def train_boilerplate(
     exp: Experiment, labels: LabelConfig, out: RunOutput, run_dir: Path
 ) -> dict[str, Any]:
@@ -67,7 +76,7 @@ def train_boilerplate(
         score_text_baselines,
         worst_blocks,
     )
-    from honbun.block_features import FeatureConfig, feature_names
+    from honbun.block_features import feature_names
     from honbun.boilerplate import BlockModel, ModelConfig, as_text_page, prepare
     from honbun.dataset import load_block_gold
     from honbun.roles import RoleModel
@@ -78,6 +87,7 @@ def train_boilerplate(
     baselines = list(sec.pop("baselines", ["all-body", "rule"]))
     scheme = sec.pop("cv", "site")
     sec.pop("enabled", None)
+    text_settings = dict(sec.pop("text", {}))  # the text-only model's own settings
     cfg = ModelConfig.from_dict(sec, exp.seed)
     gold = load_block_gold(
         labels, data.get("annotations", "data/annotations"), tuple(data.get("block_sets", ()))
@@ -124,9 +134,7 @@ def train_boilerplate(
     systems += score_text_baselines(html, [b for b in wanted if b not in missing])
 
     # The text-only model: HTML pages seen as text dumps, plus the real text dumps.
-    tcfg = ModelConfig(
-        **{**cfg.__dict__, "features": FeatureConfig(**{**cfg.features.__dict__, "dom": False})}
-    )
+    tcfg = text_model_config(sec, text_settings, exp.seed)
     t_pages = [as_text_page(p, tcfg) for p in prepared] + [
         prepare(g.page, tcfg, g.site) for g in text
     ]
