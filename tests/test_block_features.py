@@ -110,3 +110,19 @@ def test_text_model_settings_override_the_boilerplate_section() -> None:
     assert cfg.features.dom is False and cfg.features.text is True
     with pytest.raises(ValueError, match="unknown settings"):
         text_model_config(section, {"leaves": 31}, 13)
+
+
+def test_fold_spread_skips_folds_without_pages() -> None:
+    import warnings
+    from types import SimpleNamespace
+
+    from honbun.block_eval import SystemScores
+    from honbun.metrics import PRF
+
+    s = SystemScores("m", char3={"a": PRF(1, 1, 0.8), "b": PRF(1, 1, 0.4), "c": PRF(1, 1, 0.9)})
+    gold = [SimpleNamespace(page=SimpleNamespace(doc_id=d)) for d in "abc"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "Mean of empty slice"
+        out = s.summary(gold, [["a", "b"], [], ["seed-only"], ["c"]])  # type: ignore[arg-type]
+    assert out["char3_f1_fold_std"] == pytest.approx(0.15)  # std of the fold means 0.6, 0.9
+    assert out["char3_f1_macro"] == pytest.approx(0.7)

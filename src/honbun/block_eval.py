@@ -41,8 +41,10 @@ class SystemScores:
         out["char3_f1_macro"] = float(np.mean(f1s))
         out["char3_precision_macro"] = float(np.mean([self.char3[i].precision for i in ids]))
         out["char3_recall_macro"] = float(np.mean([self.char3[i].recall for i in ids]))
-        fold_means = [np.mean([self.char3[i].f1 for i in f if i in self.char3]) for f in folds]
-        out["char3_f1_fold_std"] = float(np.std([m for m in fold_means if not np.isnan(m)]))
+        # Folds with none of these pages (the seeds' fold, when scoring HTML only) are
+        # skipped rather than averaged over nothing (NumPy's "Mean of empty slice").
+        per_fold = [[self.char3[i].f1 for i in f if i in self.char3] for f in folds]
+        out["char3_f1_fold_std"] = float(np.std([np.mean(v) for v in per_fold if v]))
         if self.blocks:
             by_id = {g.page.doc_id: g for g in gold}
             yt = np.concatenate([by_id[i].y for i in ids if i in self.blocks])
