@@ -93,18 +93,18 @@ _SCRIPTS: dict[str, tuple[tuple[int, int], ...]] = {
 }  # fmt: skip
 
 
-_MARKERS = "hkKldpX"  # one per script of _SCRIPTS, then 々 (both kanji and punct)
+_BOTH = len(_SCRIPTS) + 1  # the code of 々, counted as kanji and as punctuation
 
 
 def _script_codes() -> np.ndarray:
-    """``(0x10000,)`` uint8: for each BMP code point, 1 + the index of its script's marker
-    in :data:`_MARKERS`, or 0 (no script; every code point beyond the BMP has none)."""
+    """``(0x10000,)`` uint8: for each BMP code point, 1 + the index of its script in
+    :data:`_SCRIPTS`, :data:`_BOTH` for 々, or 0 (no script; nor beyond the BMP)."""
     codes = np.zeros(0x10000, dtype=np.uint8)
     # Later scripts win where ranges overlap (U+3005 lies in the CJK symbols block).
     for k, ranges in enumerate(_SCRIPTS.values()):
         for lo, hi in ranges:
             codes[lo : hi + 1] = k + 1
-    codes[0x3005] = _MARKERS.index("X") + 1
+    codes[0x3005] = _BOTH
     return codes
 
 
@@ -121,13 +121,13 @@ def script_shares(texts: list[str]) -> np.ndarray:
     cp, lens = chars_flat(texts)
     row = np.repeat(np.arange(len(texts), dtype=np.int64), lens)
     code = np.where(cp < 0x10000, _SCRIPT_CODES[np.minimum(cp, 0xFFFF)], 0).astype(np.int64)
-    width = len(_MARKERS) + 1
+    width = _BOTH + 1
     counts = np.bincount(row * width + code, minlength=len(texts) * width)
-    counts = counts.reshape(len(texts), width)[:, 1:]
-    both = counts[:, -1]  # 々 counts as kanji and as punctuation
-    shares = counts[:, :-1].copy()
-    shares[:, _MARKERS.index("K")] += both
-    shares[:, _MARKERS.index("p")] += both
+    counts = counts.reshape(len(texts), width)
+    shares = counts[:, 1:_BOTH].copy()
+    scripts = list(_SCRIPTS)
+    shares[:, scripts.index("kanji")] += counts[:, _BOTH]
+    shares[:, scripts.index("punct")] += counts[:, _BOTH]
     return shares / np.maximum(1, lens)[:, None]
 
 

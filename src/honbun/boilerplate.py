@@ -209,10 +209,10 @@ def text_view(page: Page) -> Page:
     pages rendered to text, and the text dumps), so scoring gives it the same view: a
     livedoor article's title meta would only feed columns the model never saw filled.
     """
-    if "title" not in page.meta and all(b.dom is None for b in page.blocks):
+    has_dom = any(b.dom is not None for b in page.blocks)
+    if "title" not in page.meta and not has_dom:
         return page
     meta = {k: v for k, v in page.meta.items() if k != "title"}
-    has_dom = any(b.dom is not None for b in page.blocks)
     blocks = [replace(b, dom=None) for b in page.blocks] if has_dom else page.blocks
     return Page(page.doc_id, page.source, "text", page.text, blocks, meta)
 

@@ -9,7 +9,9 @@ from itertools import accumulate
 from pathlib import Path
 
 from honbun.labels import LabelConfig
-from honbun.normalize import TEXT_SEPARATOR, nfkc
+from honbun.normalize import nfkc
+
+_SEPARATOR = "\x00"  # joins texts in Lexicon.fired; never in a block (clean_whitespace)
 
 
 def read_lexicon(path: Path) -> list[str]:
@@ -56,8 +58,8 @@ class Lexicon:
         if not texts:
             return out
         normalised = [nfkc(t) for t in texts]  # one by one: most pass NFKC's quick check
-        joined = TEXT_SEPARATOR.join(normalised)
-        if joined.count(TEXT_SEPARATOR) != len(texts) - 1 or self._separator_in_keywords():
+        joined = _SEPARATOR.join(normalised)
+        if joined.count(_SEPARATOR) != len(texts) - 1 or self._separator_in_keywords():
             return [set(self.labels(t)) for t in texts]
         starts = list(accumulate((len(t) + 1 for t in normalised[:-1]), initial=0))
         for name, rx in self._patterns().items():
@@ -67,7 +69,7 @@ class Lexicon:
 
     def _separator_in_keywords(self) -> bool:
         if self._odd is None:
-            self._odd = any(TEXT_SEPARATOR in w for ws in self.words.values() for w in ws)
+            self._odd = any(_SEPARATOR in w for ws in self.words.values() for w in ws)
         return self._odd
 
     def _patterns(self) -> dict[str, re.Pattern[str]]:

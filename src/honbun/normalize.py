@@ -51,9 +51,6 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
-TEXT_SEPARATOR = "\x00"  # never in a block's text (clean_whitespace removes it)
-
-
 _NOSPACE = re.compile(r"\s+")
 
 

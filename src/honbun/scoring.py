@@ -197,10 +197,10 @@ def score_prepared(
         is_body = [(p >= bundle.block_cfg.threshold).astype(int) for p in p_body]
     else:  # topic-only bundle: every block is taken as body
         is_body = [np.ones(len(p), dtype=int) for p in p_body]
-    roles = _roles(bundle, pages, p_body, is_body)
     labels = bundle.labels
     positive = labels.positive
     negative = next(x for x in labels.block_labels if x != positive)
+    roles = _roles(bundle, pages, p_body, is_body, positive, negative)
     results = []
     for pr, p, y, r in zip(pages, p_body, is_body, roles, strict=True):
         page = pr.page
@@ -252,13 +252,13 @@ def _roles(
     pages: list[Prepared],
     p_body: list[np.ndarray],
     is_body: list[np.ndarray],
+    positive: str,
+    negative: str,
 ) -> list[list[str]]:
     """Each block's role: from the role model of the page's kind where there is one."""
     if bundle.html_model is None:
         return [["paragraph"] * len(pr.page.blocks) for pr in pages]
     out = [[default_role(y) for y in ys] for ys in is_body]
-    labels = bundle.labels
-    negative = next(x for x in labels.block_labels if x != labels.positive)
     for kind, model in (bundle.role_model or {}).items():
         at = [i for i, pr in enumerate(pages) if pr.kind == kind and pr.page.blocks]
         if at and model is not None:
@@ -266,7 +266,7 @@ def _roles(
                 [pages[i].features for i in at],
                 [p_body[i] for i in at],
                 [is_body[i] for i in at],
-                labels.positive,
+                positive,
                 negative,
             )
             for i, r in zip(at, found, strict=True):
