@@ -126,3 +126,47 @@ def test_fold_spread_skips_folds_without_pages() -> None:
         out = s.summary(gold, [["a", "b"], [], ["seed-only"], ["c"]])  # type: ignore[arg-type]
     assert out["char3_f1_fold_std"] == pytest.approx(0.15)  # std of the fold means 0.6, 0.9
     assert out["char3_f1_macro"] == pytest.approx(0.7)
+
+
+def _prepared_html(tmp_path, body: str, title: str):
+    from honbun.boilerplate import ModelConfig, prepare
+
+    f = tmp_path / "page.html"
+    head = f"<head><meta charset='utf-8'><title>{title}</title></head>"
+    f.write_text(f"<html>{head}<body>{body}</body></html>", encoding="utf-8")
+    return prepare(load_page(f), ModelConfig())
+
+
+def test_headline_is_the_unlinked_heading_that_covers_the_title(tmp_path) -> None:
+    from honbun.boilerplate import _keep_headline, headline
+
+    body = (
+        "<h1><a href='/'>毎日ニュース</a></h1>"  # the site logo: matches the site-name segment
+        "<h2>関連記事</h2>"
+        "<h2>北朝鮮兵がロシアに派遣　米国防総省が推定</h2>"
+        "<p>米国防総省は北朝鮮軍兵士1万人が訓練のためロシア東部に派遣されていると推定した。</p>"
+        "<h3><a href='/share'>北朝鮮兵がロシアに派遣　米国防総省が推定（写真） - 毎日ニュース</a></h3>"
+    )
+    # A linked heading (a share box) repeats the whole title: not the headline either.
+    # The logo repeats the site-name segment exactly; the headline its segment but for （写真）.
+    title = "北朝鮮兵がロシアに派遣　米国防総省が推定（写真） - 毎日ニュース"
+    p = _prepared_html(tmp_path, body, title)
+    names = feature_names(FeatureConfig())
+    texts = [b.text for b in p.page.blocks]
+    i = headline(p, names)
+    assert i is not None and texts[i] == "北朝鮮兵がロシアに派遣　米国防総省が推定"
+    proba = np.array([0.9, 0.1, 0.2, 0.95, 0.3])
+    kept = _keep_headline(p, proba, names)
+    assert kept[i] == 0.5 and np.delete(kept, i).tolist() == np.delete(proba, i).tolist()
+    assert proba[i] == 0.2  # the input is not modified
+
+
+def test_no_headline_without_a_matching_heading_or_a_title(tmp_path) -> None:
+    from honbun.boilerplate import ModelConfig, headline, prepare
+
+    names = feature_names(FeatureConfig())
+    body = "<h2>別の話題</h2><p>本文です。</p>"
+    assert headline(_prepared_html(tmp_path, body, "北朝鮮兵がロシアに派遣"), names) is None
+    f = tmp_path / "dump.txt"
+    f.write_text("北朝鮮兵がロシアに派遣\n\n本文です。\n", encoding="utf-8")
+    assert headline(prepare(load_page(f), ModelConfig()), names) is None

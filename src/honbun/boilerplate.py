@@ -59,6 +59,8 @@ THRESHOLD_GRID = np.round(np.arange(0.1, 0.91, 0.025), 3)  # stage-2 thresholds 
 DECISION = 0.5  # the tuned threshold is mapped to this probability
 CONTAINER_MIN_BLOCKS = 3  # an ancestor must hold this many blocks to count as a container
 STAGE1_KINDS = ("linear", "hgb", "both")
+HEADLINE_F1 = 0.8  # bigram F1 with a <title> segment a heading needs to be the headline
+HEADLINE_LINKS = 0.5  # a headline has less of its text in links than this (not a logo)
 
 
 @dataclass
@@ -86,6 +88,7 @@ class ModelConfig:
     tune_threshold: bool = True  # tune stage 2's threshold on its out-of-fold scores
     stage1: str = "linear"  # stacked stage 1: "linear" | "hgb" (dense only) | "both"
     min_body: bool = True  # every page keeps at least its most likely block as body
+    keep_headline: bool = True  # the heading that repeats the page's <title> stays body
     stage2_neighbours: bool = True  # stage 2 also sees the neighbours' dense features
     refit: bool = True  # refit both stages on all pages; False: average the inner-fold models
 
@@ -795,4 +798,34 @@ def _at_least_one(proba: np.ndarray) -> np.ndarray:
     if len(proba) and proba.max() < DECISION:
         proba = proba.copy()
         proba[int(np.argmax(proba))] = DECISION
+    return proba
+
+
+def headline(p: PreparedPage, names: list[str]) -> int | None:
+    """Index of the page's headline, or None.
+
+    The headline is the heading (h1-h6) that repeats a segment of the page's ``<title>``
+    (bigram F1 >= :data:`HEADLINE_F1`) and covers most of the whole title, among headings
+    whose text is mostly not a link: a site logo in an ``<h1>`` matches the title's
+    site-name segment just as well but covers less of the title. ``names`` are the
+    columns of ``p.dense``; None when the page has no title or no DOM features.
+    """
+    need = ("is_heading", "link_ratio", "title_segment_f1", "title_recall")
+    if not p.n or any(n not in names for n in need):
+        return None
+    heading, links, seg_f1, recall = (p.dense[:, names.index(n)] for n in need)
+    ok = (heading == 1) & (links < HEADLINE_LINKS) & (seg_f1 >= HEADLINE_F1)
+    if not ok.any():
+        return None
+    # Most of the title first, then the closer segment match, then the earlier block.
+    return min(np.flatnonzero(ok), key=lambda i: (-recall[i], -seg_f1[i], i))
+
+
+def _keep_headline(p: PreparedPage, proba: np.ndarray, names: list[str]) -> np.ndarray:
+    """``proba`` with the page's :func:`headline` raised to the decision value."""
+    i = headline(p, names)
+    if i is None or proba[i] >= DECISION:
+        return proba
+    proba = proba.copy()
+    proba[i] = DECISION
     return proba

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from honbun.block_features import feature_names
 from honbun.boilerplate import (
     DENSE_CLIP,
     ModelConfig,
@@ -26,6 +27,7 @@ from honbun.boilerplate import (
     Repetition,
     _at_least_one,
     _family_slices,
+    _keep_headline,
     _split,
     dense_design,
     own_columns,
@@ -299,6 +301,9 @@ class BlockScorer:
         out = _split(proba, pages)
         if self.cfg.min_body:
             out = [_at_least_one(p) for p in out]
+        if self.cfg.keep_headline:
+            names = feature_names(self.cfg.features)
+            out = [_keep_headline(page, p, names) for page, p in zip(pages, out, strict=True)]
         return out
 
 
