@@ -796,8 +796,14 @@ class BlockModel:
 def _at_least_one(proba: np.ndarray) -> np.ndarray:
     """``proba`` with its top block raised to the decision value if nothing reaches it."""
     if len(proba) and proba.max() < DECISION:
-        proba = proba.copy()
-        proba[int(np.argmax(proba))] = DECISION
+        return _raised(proba, int(np.argmax(proba)))
+    return proba
+
+
+def _raised(proba: np.ndarray, i: int) -> np.ndarray:
+    """A copy of ``proba`` with block ``i`` at the decision value (kept as body)."""
+    proba = proba.copy()
+    proba[i] = DECISION
     return proba
 
 
@@ -826,6 +832,4 @@ def _keep_headline(p: PreparedPage, proba: np.ndarray, names: list[str]) -> np.n
     i = headline(p, names)
     if i is None or proba[i] >= DECISION:
         return proba
-    proba = proba.copy()
-    proba[i] = DECISION
-    return proba
+    return _raised(proba, int(i))
