@@ -235,11 +235,17 @@ def score_prepared(
     return results
 
 
+def _of_kind(pages: list[Prepared], kind: str) -> list[int]:
+    """Indices of the pages that the ``kind`` ("html"/"text") models score: that kind,
+    with blocks."""
+    return [i for i, pr in enumerate(pages) if pr.kind == kind and pr.page.blocks]
+
+
 def _body_probabilities(bundle: ModelBundle, pages: list[Prepared]) -> list[np.ndarray]:
     """Each page's ``(n_blocks,)`` body probabilities (1 for a topic-only bundle)."""
     out = [np.ones(len(pr.page.blocks)) for pr in pages]
     for kind, model in (("html", bundle.html_model), ("text", bundle.text_model)):
-        at = [i for i, pr in enumerate(pages) if pr.kind == kind and pr.page.blocks]
+        at = _of_kind(pages, kind)
         if at and model is not None:
             proba = model.predict_proba([pages[i].features for i in at], alone=True)
             for i, p in zip(at, proba, strict=True):
@@ -260,7 +266,7 @@ def _roles(
         return [["paragraph"] * len(pr.page.blocks) for pr in pages]
     out = [[default_role(y) for y in ys] for ys in is_body]
     for kind, model in (bundle.role_model or {}).items():
-        at = [i for i, pr in enumerate(pages) if pr.kind == kind and pr.page.blocks]
+        at = _of_kind(pages, kind)
         if at and model is not None:
             found = model.predict(
                 [pages[i].features for i in at],
@@ -325,7 +331,11 @@ def _topics(
             for blk, row in sorted(rollup(P, [s.block for s in ss]).items())
         ]
         out.append(
-            {"sentences": sentences, "paragraphs": paragraphs, **scores(P.max(axis=0).tolist())}
+            {
+                "sentences": sentences,
+                "paragraphs": paragraphs,
+                **scores(rollup(P, [0] * len(ss))[0].tolist()),
+            }
         )
         k += len(ss)
     return out

@@ -183,7 +183,7 @@ def lexicon_hits(texts: list[str], lexicon: dict[str, list[str]]) -> sp.csr_matr
     from honbun.lexicon import Lexicon
 
     lex = Lexicon.normalised(lexicon)
-    fired = [set(lex.labels(t)) for t in texts]
+    fired = lex.fired(texts)
     cols = [[float(name in f) for name in lexicon] for f in fired]
     return sp.csr_matrix(np.array(cols, dtype=float).reshape(len(texts), len(lexicon)))
 
