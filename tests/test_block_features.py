@@ -170,3 +170,32 @@ def test_no_headline_without_a_matching_heading_or_a_title(tmp_path) -> None:
     f = tmp_path / "dump.txt"
     f.write_text("北朝鮮兵がロシアに派遣\n\n本文です。\n", encoding="utf-8")
     assert headline(prepare(load_page(f), ModelConfig()), names) is None
+
+
+def test_a_rescued_page_keeps_the_top_blocks_template_slot(tmp_path) -> None:
+    from honbun.boilerplate import _at_least_one
+
+    body = (
+        "<ul class='nav'><li><a href='/'>トップ</a></li></ul>"
+        "<div class='paragraph'><p class='text'>北朝鮮兵がロシア東部に派遣された。</p>"
+        "<p class='text'>米国防総省は訓練のためと推定し...</p></div>"
+        "<p class='promo'>有料会員になると続きをお読みいただけます。</p>"
+    )
+    p = _prepared_html(tmp_path, body, "北朝鮮兵がロシアに派遣")
+    assert [b.text[:4] for b in p.page.blocks] == ["トップ", "北朝鮮兵", "米国防総", "有料会員"]
+    proba = np.array([0.1, 0.3, 0.05, 0.2])
+    kept = _at_least_one(p, proba)
+    # The teaser paragraph shares the top paragraph's slot; the promo does not.
+    assert kept.tolist() == [0.1, 0.5, 0.5, 0.2]
+    assert proba.tolist() == [0.1, 0.3, 0.05, 0.2]  # the input is not modified
+    # A page that already has body is left alone.
+    assert _at_least_one(p, np.array([0.1, 0.9, 0.05, 0.2])).tolist() == [0.1, 0.9, 0.05, 0.2]
+
+
+def test_a_rescued_text_dump_keeps_only_its_top_block(tmp_path) -> None:
+    from honbun.boilerplate import ModelConfig, _at_least_one, prepare
+
+    f = tmp_path / "dump.txt"
+    f.write_text("見出し\n\n本文です。\n\n続きです。\n", encoding="utf-8")
+    p = prepare(load_page(f), ModelConfig())
+    assert _at_least_one(p, np.array([0.1, 0.3, 0.2])).tolist() == [0.1, 0.5, 0.2]

@@ -87,7 +87,7 @@ class ModelConfig:
     length_weight: float = 1.0  # sample weight grows as (block chars / page mean) ** this
     tune_threshold: bool = True  # tune stage 2's threshold on its out-of-fold scores
     stage1: str = "linear"  # stacked stage 1: "linear" | "hgb" (dense only) | "both"
-    min_body: bool = True  # every page keeps at least its most likely block as body
+    min_body: bool = True  # every page keeps its most likely block (and its slot) as body
     keep_headline: bool = True  # the heading that repeats the page's <title> stays body
     stage2_neighbours: bool = True  # stage 2 also sees the neighbours' dense features
     refit: bool = True  # refit both stages on all pages; False: average the inner-fold models
@@ -793,17 +793,30 @@ class BlockModel:
         return self.scorer_
 
 
-def _at_least_one(proba: np.ndarray) -> np.ndarray:
-    """``proba`` with its top block raised to the decision value if nothing reaches it."""
-    if len(proba) and proba.max() < DECISION:
-        return _raised(proba, int(np.argmax(proba)))
-    return proba
+def _at_least_one(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
+    """``proba`` with its top block raised to the decision value if nothing reaches it.
+
+    The blocks in the top block's template slot (same :func:`_signature`: tag path and
+    classes) are raised with it. A page on which nothing looks like body is usually cut
+    short (a paywall teaser of one or two paragraphs, the last ending in "..."); its best
+    guess marks the article's slot, and a teaser paragraph is no less article than the
+    paragraph before it.
+    """
+    if not len(proba) or proba.max() >= DECISION:
+        return proba
+    top = int(np.argmax(proba))
+    slot = _signature(p.page.blocks[top])
+    if not slot:  # text dumps have no template
+        return _raised(proba, top)
+    same = [i for i, b in enumerate(p.page.blocks) if _signature(b) == slot]
+    return _raised(proba, *same)
 
 
-def _raised(proba: np.ndarray, i: int) -> np.ndarray:
-    """A copy of ``proba`` with block ``i`` at the decision value (kept as body)."""
+def _raised(proba: np.ndarray, *blocks: int) -> np.ndarray:
+    """A copy of ``proba`` with ``blocks`` at least at the decision value (kept as body)."""
     proba = proba.copy()
-    proba[i] = DECISION
+    idx = list(blocks)
+    proba[idx] = np.maximum(proba[idx], DECISION)
     return proba
 
 

@@ -300,7 +300,7 @@ class BlockScorer:
                 proba = rescale(proba, self.threshold)
         out = _split(proba, pages)
         if self.cfg.min_body:
-            out = [_at_least_one(p) for p in out]
+            out = [_at_least_one(page, p) for page, p in zip(pages, out, strict=True)]
         if self.cfg.keep_headline:
             names = feature_names(self.cfg.features)
             out = [_keep_headline(page, p, names) for page, p in zip(pages, out, strict=True)]
