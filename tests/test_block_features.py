@@ -138,7 +138,7 @@ def _prepared_html(tmp_path, body: str, title: str):
 
 
 def test_headline_is_the_unlinked_heading_that_covers_the_title(tmp_path) -> None:
-    from honbun.boilerplate import _keep_headline, headline
+    from honbun.rules import headline, keep_headline
 
     body = (
         "<h1><a href='/'>毎日ニュース</a></h1>"  # the site logo: matches the site-name segment
@@ -156,13 +156,14 @@ def test_headline_is_the_unlinked_heading_that_covers_the_title(tmp_path) -> Non
     i = headline(p, names)
     assert i is not None and texts[i] == "北朝鮮兵がロシアに派遣　米国防総省が推定"
     proba = np.array([0.9, 0.1, 0.2, 0.95, 0.3])
-    kept = _keep_headline(p, proba, names)
+    kept = keep_headline(p, proba, names)
     assert kept[i] == 0.5 and np.delete(kept, i).tolist() == np.delete(proba, i).tolist()
     assert proba[i] == 0.2  # the input is not modified
 
 
 def test_no_headline_without_a_matching_heading_or_a_title(tmp_path) -> None:
-    from honbun.boilerplate import ModelConfig, headline, prepare
+    from honbun.boilerplate import ModelConfig, prepare
+    from honbun.rules import headline
 
     names = feature_names(FeatureConfig())
     body = "<h2>別の話題</h2><p>本文です。</p>"
@@ -173,7 +174,7 @@ def test_no_headline_without_a_matching_heading_or_a_title(tmp_path) -> None:
 
 
 def test_a_rescued_page_keeps_the_top_blocks_template_slot(tmp_path) -> None:
-    from honbun.boilerplate import _at_least_one
+    from honbun.rules import at_least_one
 
     body = (
         "<ul class='nav'><li><a href='/'>トップ</a></li></ul>"
@@ -184,18 +185,62 @@ def test_a_rescued_page_keeps_the_top_blocks_template_slot(tmp_path) -> None:
     p = _prepared_html(tmp_path, body, "北朝鮮兵がロシアに派遣")
     assert [b.text[:4] for b in p.page.blocks] == ["トップ", "北朝鮮兵", "米国防総", "有料会員"]
     proba = np.array([0.1, 0.3, 0.05, 0.2])
-    kept = _at_least_one(p, proba)
+    kept = at_least_one(p, proba)
     # The teaser paragraph shares the top paragraph's slot; the promo does not.
     assert kept.tolist() == [0.1, 0.5, 0.5, 0.2]
     assert proba.tolist() == [0.1, 0.3, 0.05, 0.2]  # the input is not modified
     # A page that already has body is left alone.
-    assert _at_least_one(p, np.array([0.1, 0.9, 0.05, 0.2])).tolist() == [0.1, 0.9, 0.05, 0.2]
+    assert at_least_one(p, np.array([0.1, 0.9, 0.05, 0.2])).tolist() == [0.1, 0.9, 0.05, 0.2]
 
 
 def test_a_rescued_text_dump_keeps_only_its_top_block(tmp_path) -> None:
-    from honbun.boilerplate import ModelConfig, _at_least_one, prepare
+    from honbun.boilerplate import ModelConfig, prepare
+    from honbun.rules import at_least_one
 
     f = tmp_path / "dump.txt"
     f.write_text("見出し\n\n本文です。\n\n続きです。\n", encoding="utf-8")
     p = prepare(load_page(f), ModelConfig())
-    assert _at_least_one(p, np.array([0.1, 0.3, 0.2])).tolist() == [0.1, 0.5, 0.2]
+    assert at_least_one(p, np.array([0.1, 0.3, 0.2])).tolist() == [0.1, 0.5, 0.2]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024年12月4日 19時23分",
+        "10/13(水) 11:55配信",
+        "[04月01日 12時00分]",
+        "2019年12月17日更新",
+        "2024.12.04 19:23",
+        "公開日：2024年12月4日",
+        "最終更新：２０２４／１２／０４　１９：２３",
+    ],
+)
+def test_datelines(text: str) -> None:
+    from honbun.rules import is_dateline
+
+    assert is_dateline(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["3.5", "3/5", "2024年", "12月4日、政府は制裁を発表した。", "１９４５年まで５０年", "午後3時"],
+)
+def test_not_datelines(text: str) -> None:
+    from honbun.rules import is_dateline
+
+    assert not is_dateline(text)
+
+
+def test_rules_drop_a_dateline_before_min_body_picks_a_block(tmp_path) -> None:
+    from honbun.boilerplate import ModelConfig
+    from honbun.rules import apply
+
+    body = (
+        "<p class='date'>2024年12月4日 19時23分</p><p class='x'>北朝鮮兵がロシアに派遣された。</p>"
+    )
+    p = _prepared_html(tmp_path, body, "無題")
+    on, off = ModelConfig(), ModelConfig(drop_datelines=False)
+    # The dateline is dropped, so min_body keeps the paragraph rather than the date.
+    assert apply(on, [p], [np.array([0.4, 0.3])])[0].tolist() == [0.0, 0.5]
+    assert apply(off, [p], [np.array([0.4, 0.3])])[0].tolist() == [0.5, 0.3]
+    assert apply(on, [p], [np.array([0.9, 0.8])])[0].tolist() == [0.0, 0.8]

@@ -59,8 +59,6 @@ THRESHOLD_GRID = np.round(np.arange(0.1, 0.91, 0.025), 3)  # stage-2 thresholds 
 DECISION = 0.5  # the tuned threshold is mapped to this probability
 CONTAINER_MIN_BLOCKS = 3  # an ancestor must hold this many blocks to count as a container
 STAGE1_KINDS = ("linear", "hgb", "both")
-HEADLINE_F1 = 0.8  # bigram F1 with a <title> segment a heading needs to be the headline
-HEADLINE_LINKS = 0.5  # a headline has less of its text in links than this (not a logo)
 
 
 @dataclass
@@ -87,6 +85,8 @@ class ModelConfig:
     length_weight: float = 1.0  # sample weight grows as (block chars / page mean) ** this
     tune_threshold: bool = True  # tune stage 2's threshold on its out-of-fold scores
     stage1: str = "linear"  # stacked stage 1: "linear" | "hgb" (dense only) | "both"
+    # Decision rules after the models (honbun.rules), in the order they run.
+    drop_datelines: bool = True  # a block that is only a date/time stamp is not body
     min_body: bool = True  # every page keeps its most likely block (and its slot) as body
     keep_headline: bool = True  # the heading that repeats the page's <title> stays body
     stage2_neighbours: bool = True  # stage 2 also sees the neighbours' dense features
@@ -791,58 +791,3 @@ class BlockModel:
 
             self.scorer_ = export_block_model(self)
         return self.scorer_
-
-
-def _at_least_one(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
-    """``proba`` with its top block raised to the decision value if nothing reaches it.
-
-    The blocks in the top block's template slot (same :func:`_signature`: tag path and
-    classes) are raised with it. A page on which nothing looks like body is usually cut
-    short (a paywall teaser of one or two paragraphs, the last ending in "..."); its best
-    guess marks the article's slot, and a teaser paragraph is no less article than the
-    paragraph before it.
-    """
-    if not len(proba) or proba.max() >= DECISION:
-        return proba
-    top = int(np.argmax(proba))
-    slot = _signature(p.page.blocks[top])
-    if not slot:  # text dumps have no template
-        return _raised(proba, top)
-    same = [i for i, b in enumerate(p.page.blocks) if _signature(b) == slot]
-    return _raised(proba, *same)
-
-
-def _raised(proba: np.ndarray, *blocks: int) -> np.ndarray:
-    """A copy of ``proba`` with ``blocks`` at least at the decision value (kept as body)."""
-    proba = proba.copy()
-    idx = list(blocks)
-    proba[idx] = np.maximum(proba[idx], DECISION)
-    return proba
-
-
-def headline(p: PreparedPage, names: list[str]) -> int | None:
-    """Index of the page's headline, or None.
-
-    The headline is the heading (h1-h6) that repeats a segment of the page's ``<title>``
-    (bigram F1 >= :data:`HEADLINE_F1`) and covers most of the whole title, among headings
-    whose text is mostly not a link: a site logo in an ``<h1>`` matches the title's
-    site-name segment just as well but covers less of the title. ``names`` are the
-    columns of ``p.dense``; None when the page has no title or no DOM features.
-    """
-    need = ("is_heading", "link_ratio", "title_segment_f1", "title_recall")
-    if not p.n or any(n not in names for n in need):
-        return None
-    heading, links, seg_f1, recall = (p.dense[:, names.index(n)] for n in need)
-    ok = (heading == 1) & (links < HEADLINE_LINKS) & (seg_f1 >= HEADLINE_F1)
-    if not ok.any():
-        return None
-    # Most of the title first, then the closer segment match, then the earlier block.
-    return min(np.flatnonzero(ok), key=lambda i: (-recall[i], -seg_f1[i], i))
-
-
-def _keep_headline(p: PreparedPage, proba: np.ndarray, names: list[str]) -> np.ndarray:
-    """``proba`` with the page's :func:`headline` raised to the decision value."""
-    i = headline(p, names)
-    if i is None or proba[i] >= DECISION:
-        return proba
-    return _raised(proba, int(i))

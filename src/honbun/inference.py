@@ -19,15 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from honbun.block_features import feature_names
+from honbun import rules
 from honbun.boilerplate import (
     DENSE_CLIP,
     ModelConfig,
     PreparedPage,
     Repetition,
-    _at_least_one,
     _family_slices,
-    _keep_headline,
     _split,
     dense_design,
     own_columns,
@@ -298,13 +296,7 @@ class BlockScorer:
                 X2 = stage2_design(pages, dense, s1, self.stage2_own)
                 proba = np.mean([m.predict_proba(X2)[:, 1] for m in self.stage2], axis=0)
                 proba = rescale(proba, self.threshold)
-        out = _split(proba, pages)
-        if self.cfg.min_body:
-            out = [_at_least_one(page, p) for page, p in zip(pages, out, strict=True)]
-        if self.cfg.keep_headline:
-            names = feature_names(self.cfg.features)
-            out = [_keep_headline(page, p, names) for page, p in zip(pages, out, strict=True)]
-        return out
+        return rules.apply(self.cfg, pages, _split(proba, pages))
 
 
 def stage1_scores(

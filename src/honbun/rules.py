@@ -1,0 +1,126 @@
+"""Decision rules applied to a page's block probabilities after the models.
+
+Each rule is a small pure function ``(page, proba) -> proba`` that returns a copy with
+some blocks moved across the decision value (``p >= DECISION`` is body); each has a
+switch in :class:`~honbun.boilerplate.ModelConfig`. They run in this order:
+
+1. :func:`drop_datelines` — a block that is nothing but a date/time stamp is not article
+   text (``min_body`` then cannot pick it);
+2. :func:`at_least_one` (``min_body``) — a page keeps its most likely block, with the
+   blocks of its template slot, when nothing reaches the threshold;
+3. :func:`keep_headline` — the heading that repeats the page's ``<title>`` stays body.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from honbun.block_features import _signature, feature_names
+from honbun.boilerplate import DECISION, ModelConfig, PreparedPage
+from honbun.normalize import nfkc
+
+HEADLINE_F1 = 0.8  # bigram F1 with a <title> segment a heading needs to be the headline
+HEADLINE_LINKS = 0.5  # a headline has less of its text in links than this (not a logo)
+DROPPED = 0.0  # body probability reported for a block a rule drops
+
+# A date, optionally with weekday, time and a 更新/配信 word, and nothing else:
+# "2024年12月4日 19時23分", "10/13(水) 11:55配信", "[04月01日 12時00分]", "公開日：2024/12/04".
+_DATELINE = re.compile(
+    r"[\s\[\(（【［]*"
+    r"(?:(?:最終)?(?:更新|公開|配信|投稿|掲載|発行)(?:日時|日)?\s*[:：]?\s*)?"
+    r"(?:\d{2,4}\s*[年/.\-]\s*)?\d{1,2}\s*[月/.\-]\s*\d{1,2}\s*日?"
+    r"\s*(?:[\(（][月火水木金土日祝・]+[\)）])?"
+    r"\s*(?:(?:午前|午後)?\s*\d{1,2}\s*[時:：]\s*\d{2}\s*分?(?:[:：]\d{2})?)?"
+    r"\s*(?:JST)?\s*(?:更新|配信|公開|掲載|投稿|発行)?"
+    r"[\s\]\)）】］]*"
+)
+# ...and unmistakably a date: "3.5" or "3/5" alone may be a figure in a table.
+_DATE_MARK = re.compile(r"[年月日時]|\d{4}|\d[:：]\d\d")
+
+
+def apply(
+    cfg: ModelConfig, pages: list[PreparedPage], probas: list[np.ndarray]
+) -> list[np.ndarray]:
+    """The switched-on rules of ``cfg`` over each page's probabilities, in order."""
+    names = feature_names(cfg.features) if cfg.keep_headline else []
+    out = []
+    for page, proba in zip(pages, probas, strict=True):
+        if cfg.drop_datelines:
+            proba = drop_datelines(page, proba)
+        if cfg.min_body:
+            proba = at_least_one(page, proba)
+        if cfg.keep_headline:
+            proba = keep_headline(page, proba, names)
+        out.append(proba)
+    return out
+
+
+def is_dateline(text: str) -> bool:
+    """Whether ``text`` is only a date/time stamp (a dateline, not article text)."""
+    text = nfkc(text).strip()  # full-width digits and separators as ASCII
+    return bool(_DATELINE.fullmatch(text)) and bool(_DATE_MARK.search(text))
+
+
+def drop_datelines(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
+    """``proba`` with every :func:`is_dateline` block at :data:`DROPPED`."""
+    lines = [i for i, b in enumerate(p.page.blocks) if is_dateline(b.text)]
+    if not lines:
+        return proba
+    proba = proba.copy()
+    proba[lines] = np.minimum(proba[lines], DROPPED)
+    return proba
+
+
+def at_least_one(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
+    """``proba`` with its top block raised to the decision value if nothing reaches it.
+
+    The blocks in the top block's template slot (same tag path and classes) are raised
+    with it. A page on which nothing looks like body is usually cut short (a paywall
+    teaser of one or two paragraphs, the last ending in "..."); its best guess marks
+    the article's slot, and a teaser paragraph is no less article than the one before.
+    """
+    if not len(proba) or proba.max() >= DECISION:
+        return proba
+    top = int(np.argmax(proba))
+    slot = _signature(p.page.blocks[top])
+    if not slot:  # text dumps have no template
+        return raised(proba, top)
+    return raised(proba, *(i for i, b in enumerate(p.page.blocks) if _signature(b) == slot))
+
+
+def raised(proba: np.ndarray, *blocks: int) -> np.ndarray:
+    """A copy of ``proba`` with ``blocks`` at least at the decision value (kept as body)."""
+    proba = proba.copy()
+    idx = list(blocks)
+    proba[idx] = np.maximum(proba[idx], DECISION)
+    return proba
+
+
+def headline(p: PreparedPage, names: list[str]) -> int | None:
+    """Index of the page's headline, or None.
+
+    The headline is the heading (h1-h6) that repeats a segment of the page's ``<title>``
+    (bigram F1 >= :data:`HEADLINE_F1`) and covers most of the whole title, among headings
+    whose text is mostly not a link: a site logo in an ``<h1>`` matches the title's
+    site-name segment just as well but covers less of the title. ``names`` are the
+    columns of ``p.dense``; None when the page has no title or no DOM features.
+    """
+    need = ("is_heading", "link_ratio", "title_segment_f1", "title_recall")
+    if not p.n or any(n not in names for n in need):
+        return None
+    heading, links, seg_f1, recall = (p.dense[:, names.index(n)] for n in need)
+    ok = (heading == 1) & (links < HEADLINE_LINKS) & (seg_f1 >= HEADLINE_F1)
+    if not ok.any():
+        return None
+    # Most of the title first, then the closer segment match, then the earlier block.
+    return min(np.flatnonzero(ok), key=lambda i: (-recall[i], -seg_f1[i], i))
+
+
+def keep_headline(p: PreparedPage, proba: np.ndarray, names: list[str]) -> np.ndarray:
+    """``proba`` with the page's :func:`headline` raised to the decision value."""
+    i = headline(p, names)
+    if i is None or proba[i] >= DECISION:
+        return proba
+    return raised(proba, int(i))
