@@ -244,3 +244,34 @@ def test_rules_drop_a_dateline_before_min_body_picks_a_block(tmp_path) -> None:
     assert apply(on, [p], [np.array([0.4, 0.3])])[0].tolist() == [0.0, 0.5]
     assert apply(off, [p], [np.array([0.4, 0.3])])[0].tolist() == [0.5, 0.3]
     assert apply(on, [p], [np.array([0.9, 0.8])])[0].tolist() == [0.0, 0.8]
+
+
+@pytest.mark.parametrize(
+    ("text", "caption"),
+    [
+        ("写真：セレクトセールでの落札シーン", True),
+        ("（写真）ロシア東部の演習場", True),
+        ("図1：派遣された兵士の推移", True),
+        ("【画像】北朝鮮のミサイル", True),
+        ("出典：米国防総省", True),
+        ("図書館で資料を調べた。", False),
+        ("画像はイメージです。", False),
+        ("表示が変わった。", False),
+        ("北朝鮮兵の写真：公開された", False),
+    ],
+)
+def test_captions(text: str, caption: bool) -> None:
+    from honbun.rules import is_caption
+
+    assert is_caption(text) is caption
+
+
+def test_rules_drop_a_caption_only_when_switched_on(tmp_path) -> None:
+    from honbun.boilerplate import ModelConfig
+    from honbun.rules import apply
+
+    body = "<p class='x'>北朝鮮兵がロシアに派遣された。</p><p class='x'>写真：演習場の兵士</p>"
+    p = _prepared_html(tmp_path, body, "無題")
+    proba = [np.array([0.9, 0.8])]
+    assert apply(ModelConfig(), [p], proba)[0].tolist() == [0.9, 0.0]
+    assert apply(ModelConfig(drop_captions=False), [p], proba)[0].tolist() == [0.9, 0.8]

@@ -87,6 +87,7 @@ class ModelConfig:
     stage1: str = "linear"  # stacked stage 1: "linear" | "hgb" (dense only) | "both"
     # Decision rules after the models (honbun.rules), in the order they run.
     drop_datelines: bool = True  # a block that is only a date/time stamp is not body
+    drop_captions: bool = True  # nor is a block opened by a caption label (写真：…)
     min_body: bool = True  # every page keeps its most likely block (and its slot) as body
     keep_headline: bool = True  # the heading that repeats the page's <title> stays body
     stage2_neighbours: bool = True  # stage 2 also sees the neighbours' dense features

@@ -5,7 +5,8 @@ some blocks moved across the decision value (``p >= DECISION`` is body); each ha
 switch in :class:`~honbun.boilerplate.ModelConfig`. They run in this order:
 
 1. :func:`drop_datelines` — a block that is nothing but a date/time stamp is not article
-   text (``min_body`` then cannot pick it);
+   text; :func:`drop_captions` — nor is a block that a caption marker opens (``min_body``
+   then cannot pick them);
 2. :func:`at_least_one` (``min_body``) — a page keeps its most likely block, with the
    blocks of its template slot, when nothing reaches the threshold;
 3. :func:`keep_headline` — the heading that repeats the page's ``<title>`` stays body.
@@ -38,6 +39,8 @@ _DATELINE = re.compile(
 )
 # ...and unmistakably a date: "3.5" or "3/5" alone may be a figure in a table.
 _DATE_MARK = re.compile(r"[年月日時]|\d{4}|\d[:：]\d\d")
+# A caption's opening label: "写真：…", "（写真）…", "図1：…", "【画像】…", "出典：…".
+_CAPTION = re.compile(r"[（(【［\[]?(写真|画像|図|表|出典|撮影|提供)\d*[:：｜|/／）)】］\]]")
 
 
 def apply(
@@ -49,6 +52,8 @@ def apply(
     for page, proba in zip(pages, probas, strict=True):
         if cfg.drop_datelines:
             proba = drop_datelines(page, proba)
+        if cfg.drop_captions:
+            proba = drop_captions(page, proba)
         if cfg.min_body:
             proba = at_least_one(page, proba)
         if cfg.keep_headline:
@@ -63,13 +68,27 @@ def is_dateline(text: str) -> bool:
     return bool(_DATELINE.fullmatch(text)) and bool(_DATE_MARK.search(text))
 
 
+def is_caption(text: str) -> bool:
+    """Whether ``text`` opens with a caption label (写真：, 図1：, 【画像】 …)."""
+    return bool(_CAPTION.match(nfkc(text).strip()))
+
+
 def drop_datelines(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
     """``proba`` with every :func:`is_dateline` block at :data:`DROPPED`."""
-    lines = [i for i, b in enumerate(p.page.blocks) if is_dateline(b.text)]
-    if not lines:
+    return _dropped(proba, [i for i, b in enumerate(p.page.blocks) if is_dateline(b.text)])
+
+
+def drop_captions(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
+    """``proba`` with every :func:`is_caption` block at :data:`DROPPED`."""
+    return _dropped(proba, [i for i, b in enumerate(p.page.blocks) if is_caption(b.text)])
+
+
+def _dropped(proba: np.ndarray, blocks: list[int]) -> np.ndarray:
+    """A copy of ``proba`` with ``blocks`` at most :data:`DROPPED` (not body)."""
+    if not blocks:
         return proba
     proba = proba.copy()
-    proba[lines] = np.minimum(proba[lines], DROPPED)
+    proba[blocks] = np.minimum(proba[blocks], DROPPED)
     return proba
 
 
