@@ -275,3 +275,18 @@ def test_rules_drop_a_caption_only_when_switched_on(tmp_path) -> None:
     proba = [np.array([0.9, 0.8])]
     assert apply(ModelConfig(), [p], proba)[0].tolist() == [0.9, 0.0]
     assert apply(ModelConfig(drop_captions=False), [p], proba)[0].tolist() == [0.9, 0.8]
+
+
+def test_a_title_echo_is_dropped_but_not_the_headline(tmp_path) -> None:
+    from honbun.boilerplate import ModelConfig
+    from honbun.rules import apply
+
+    headline = "北朝鮮兵がロシアに派遣　米国防総省が推定"
+    body = f"<h1 class='speech'>{headline} - 産経ニュース</h1><h1>{headline}</h1><p>本文。</p>"
+    p = _prepared_html(tmp_path, body, f"{headline} - 産経ニュース")
+    proba = [np.array([0.9, 0.9, 0.9])]
+    assert apply(ModelConfig(), [p], proba)[0].tolist() == [0.0, 0.9, 0.9]
+    assert apply(ModelConfig(drop_title_echo=False), [p], proba)[0].tolist() == [0.9, 0.9, 0.9]
+    # A title without a site-name part may be the headline itself: left alone.
+    p = _prepared_html(tmp_path, f"<h1>{headline}</h1><p>本文。</p>", headline)
+    assert apply(ModelConfig(), [p], [np.array([0.9, 0.9])])[0].tolist() == [0.9, 0.9]

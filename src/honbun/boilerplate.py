@@ -88,6 +88,7 @@ class ModelConfig:
     # Decision rules after the models (honbun.rules), in the order they run.
     drop_datelines: bool = True  # a block that is only a date/time stamp is not body
     drop_captions: bool = True  # nor is a block opened by a caption label (写真：…)
+    drop_title_echo: bool = True  # nor a verbatim copy of "<title>" with its site name
     min_body: bool = True  # every page keeps its most likely block (and its slot) as body
     keep_headline: bool = True  # the heading that repeats the page's <title> stays body
     stage2_neighbours: bool = True  # stage 2 also sees the neighbours' dense features

@@ -5,8 +5,9 @@ some blocks moved across the decision value (``p >= DECISION`` is body); each ha
 switch in :class:`~honbun.boilerplate.ModelConfig`. They run in this order:
 
 1. :func:`drop_datelines` — a block that is nothing but a date/time stamp is not article
-   text; :func:`drop_captions` — nor is a block that a caption marker opens (``min_body``
-   then cannot pick them);
+   text; :func:`drop_captions` — nor is a block that a caption marker opens;
+   :func:`drop_title_echo` — nor a verbatim copy of the ``<title>`` with its site name
+   (a text-to-speech or share element); ``min_body`` then cannot pick them;
 2. :func:`at_least_one` (``min_body``) — a page keeps its most likely block, with the
    blocks of its template slot, when nothing reaches the threshold;
 3. :func:`keep_headline` — the heading that repeats the page's ``<title>`` stays body.
@@ -18,9 +19,9 @@ import re
 
 import numpy as np
 
-from honbun.block_features import _signature, feature_names
+from honbun.block_features import _signature, feature_names, title_segments
 from honbun.boilerplate import DECISION, ModelConfig, PreparedPage
-from honbun.normalize import nfkc
+from honbun.normalize import compact, nfkc
 
 HEADLINE_F1 = 0.8  # bigram F1 with a <title> segment a heading needs to be the headline
 HEADLINE_LINKS = 0.5  # a headline has less of its text in links than this (not a logo)
@@ -54,6 +55,8 @@ def apply(
             proba = drop_datelines(page, proba)
         if cfg.drop_captions:
             proba = drop_captions(page, proba)
+        if cfg.drop_title_echo:
+            proba = drop_title_echo(page, proba)
         if cfg.min_body:
             proba = at_least_one(page, proba)
         if cfg.keep_headline:
@@ -81,6 +84,26 @@ def drop_datelines(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
 def drop_captions(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
     """``proba`` with every :func:`is_caption` block at :data:`DROPPED`."""
     return _dropped(proba, [i for i, b in enumerate(p.page.blocks) if is_caption(b.text)])
+
+
+def drop_title_echo(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
+    """``proba`` with the page's :func:`title_echoes` at :data:`DROPPED`."""
+    return _dropped(proba, title_echoes(p))
+
+
+def title_echoes(p: PreparedPage) -> list[int]:
+    """Blocks that repeat the whole ``<title>``, site name included.
+
+    Only for a title with a site-name part (``記事名 - サイト名``): a headline repeats
+    the article part, while a block with the site name too is the title echoed by the
+    page's template (Sankei's text-to-speech ``<h1>``, Ameba's share box). A title
+    without parts may be the headline itself, so it has no echoes.
+    """
+    title = p.page.meta.get("title", "")
+    if len(title_segments(title)) < 3:  # the whole title plus at least two parts
+        return []
+    key = compact(title)
+    return [i for i, b in enumerate(p.page.blocks) if compact(b.text) == key]
 
 
 def _dropped(proba: np.ndarray, blocks: list[int]) -> np.ndarray:
@@ -123,7 +146,8 @@ def headline(p: PreparedPage, names: list[str]) -> int | None:
     The headline is the heading (h1-h6) that repeats a segment of the page's ``<title>``
     (bigram F1 >= :data:`HEADLINE_F1`) and covers most of the whole title, among headings
     whose text is mostly not a link: a site logo in an ``<h1>`` matches the title's
-    site-name segment just as well but covers less of the title. ``names`` are the
+    site-name segment just as well but covers less of the title, and a
+    :func:`title_echoes` block covers it wholly but is not one. ``names`` are the
     columns of ``p.dense``; None when the page has no title or no DOM features.
     """
     need = ("is_heading", "link_ratio", "title_segment_f1", "title_recall")
@@ -131,6 +155,7 @@ def headline(p: PreparedPage, names: list[str]) -> int | None:
         return None
     heading, links, seg_f1, recall = (p.dense[:, names.index(n)] for n in need)
     ok = (heading == 1) & (links < HEADLINE_LINKS) & (seg_f1 >= HEADLINE_F1)
+    ok[title_echoes(p)] = False  # it covers the title best, but with the site name
     if not ok.any():
         return None
     # Most of the title first, then the closer segment match, then the earlier block.
