@@ -290,3 +290,16 @@ def test_a_title_echo_is_dropped_but_not_the_headline(tmp_path) -> None:
     # A title without a site-name part may be the headline itself: left alone.
     p = _prepared_html(tmp_path, f"<h1>{headline}</h1><p>本文。</p>", headline)
     assert apply(ModelConfig(), [p], [np.array([0.9, 0.9])])[0].tolist() == [0.9, 0.9]
+
+
+def test_a_rescued_page_does_not_keep_a_big_slot(tmp_path) -> None:
+    from honbun.rules import SLOT_MAX_BLOCKS, at_least_one
+
+    n = SLOT_MAX_BLOCKS + 1
+    body = "".join(f"<div class='item'>写真の説明{k}</div>" for k in range(n))
+    p = _prepared_html(tmp_path, body, "無題")
+    assert len(p.page.blocks) == n
+    proba = np.full(n, 0.1)
+    proba[2] = 0.3
+    kept = at_least_one(p, proba)
+    assert kept[2] == 0.5 and np.delete(kept, 2).tolist() == [0.1] * (n - 1)

@@ -26,6 +26,7 @@ from honbun.normalize import compact, nfkc
 HEADLINE_F1 = 0.8  # bigram F1 with a <title> segment a heading needs to be the headline
 HEADLINE_LINKS = 0.5  # a headline has less of its text in links than this (not a logo)
 DROPPED = 0.0  # body probability reported for a block a rule drops
+SLOT_MAX_BLOCKS = 8  # min_body keeps a slot of at most this many blocks (a teaser's)
 
 # A date, optionally with weekday, time and a 更新/配信 word, and nothing else:
 # "2024年12月4日 19時23分", "10/13(水) 11:55配信", "[04月01日 12時00分]", "公開日：2024/12/04".
@@ -119,17 +120,21 @@ def at_least_one(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
     """``proba`` with its top block raised to the decision value if nothing reaches it.
 
     The blocks in the top block's template slot (same tag path and classes) are raised
-    with it. A page on which nothing looks like body is usually cut short (a paywall
-    teaser of one or two paragraphs, the last ending in "..."); its best guess marks
-    the article's slot, and a teaser paragraph is no less article than the one before.
+    with it, unless there are more than :data:`SLOT_MAX_BLOCKS` of them. A page on which
+    nothing looks like body is usually cut short (a paywall teaser of one or two
+    paragraphs, the last ending in "..."); its best guess marks the article's slot, and a
+    teaser paragraph is no less article than the one before.
     """
     if not len(proba) or proba.max() >= DECISION:
         return proba
     top = int(np.argmax(proba))
     slot = _signature(p.page.blocks[top])
-    if not slot:  # text dumps have no template
+    same = [i for i, b in enumerate(p.page.blocks) if _signature(b) == slot]
+    # Text dumps have no template; a big slot is the page's generic <div> or <li>, not
+    # the article's (one such exblog page would otherwise keep its 796 blocks).
+    if not slot or len(same) > SLOT_MAX_BLOCKS:
         return raised(proba, top)
-    return raised(proba, *(i for i, b in enumerate(p.page.blocks) if _signature(b) == slot))
+    return raised(proba, *same)
 
 
 def raised(proba: np.ndarray, *blocks: int) -> np.ndarray:
