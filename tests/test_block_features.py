@@ -303,3 +303,31 @@ def test_a_rescued_page_does_not_keep_a_big_slot(tmp_path) -> None:
     proba[2] = 0.3
     kept = at_least_one(p, proba)
     assert kept[2] == 0.5 and np.delete(kept, 2).tolist() == [0.1] * (n - 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "prompt"),
+    [
+        ("読者会員限定です", True),
+        ("有料会員になると続きをお読みいただけます。", True),
+        ("残り１２３４文字（全文２０００文字）", True),
+        ("ログインして続きを読む", True),
+        ("北朝鮮兵がロシアに派遣された。", False),
+        # A paragraph that mentions subscriptions is longer than a prompt.
+        ("同紙は購読者の減少を受けて、電子版の料金を来月から引き下げると発表した。" * 2, False),
+    ],
+)
+def test_prompts(text: str, prompt: bool) -> None:
+    from honbun.rules import is_prompt
+
+    assert is_prompt(text) is prompt
+
+
+def test_rules_drop_a_prompt_only_when_switched_on(tmp_path) -> None:
+    from honbun.boilerplate import ModelConfig
+    from honbun.rules import apply
+
+    p = _prepared_html(tmp_path, "<h2>読者会員限定です</h2><p>北朝鮮兵が派遣された。</p>", "無題")
+    proba = [np.array([0.6, 0.9])]
+    assert apply(ModelConfig(), [p], proba)[0].tolist() == [0.0, 0.9]
+    assert apply(ModelConfig(drop_prompts=False), [p], proba)[0].tolist() == [0.6, 0.9]

@@ -7,7 +7,8 @@ switch in :class:`~honbun.boilerplate.ModelConfig`. They run in this order:
 1. :func:`drop_datelines` — a block that is nothing but a date/time stamp is not article
    text; :func:`drop_captions` — nor is a block that a caption marker opens;
    :func:`drop_title_echo` — nor a verbatim copy of the ``<title>`` with its site name
-   (a text-to-speech or share element); ``min_body`` then cannot pick them;
+   (a text-to-speech or share element); :func:`drop_prompts` — nor a short sign-in or
+   subscription prompt (読者会員限定です); ``min_body`` then cannot pick them;
 2. :func:`at_least_one` (``min_body``) — a page keeps its most likely block, with the
    blocks of its template slot, when nothing reaches the threshold;
 3. :func:`keep_headline` — the heading that repeats the page's ``<title>`` stays body.
@@ -26,6 +27,7 @@ from honbun.normalize import compact, nfkc
 HEADLINE_F1 = 0.8  # bigram F1 with a <title> segment a heading needs to be the headline
 HEADLINE_LINKS = 0.5  # a headline has less of its text in links than this (not a logo)
 DROPPED = 0.0  # body probability reported for a block a rule drops
+PROMPT_MAX_CHARS = 40  # a sign-in/subscription prompt is a short line, not a paragraph
 SLOT_MAX_BLOCKS = 8  # min_body keeps a slot of at most this many blocks (a teaser's)
 
 # A date, optionally with weekday, time and a 更新/配信 word, and nothing else:
@@ -41,6 +43,11 @@ _DATELINE = re.compile(
 )
 # ...and unmistakably a date: "3.5" or "3/5" alone may be a figure in a table.
 _DATE_MARK = re.compile(r"[年月日時]|\d{4}|\d[:：]\d\d")
+# Sign-in, subscription and paywall prompts (読者会員限定です, 残り1234文字, 続きを読む).
+_PROMPT = re.compile(
+    r"会員限定|有料会員|会員登録|ログイン|購読|有料記事|続きを読む|続きは|残り\d+文字"
+    r"|会員になると|お申し込み|無料で読める|登録する"
+)
 # A caption's opening label: "写真：…", "（写真）…", "図1：…", "【画像】…", "出典：…".
 _CAPTION = re.compile(r"[（(【［\[]?(写真|画像|図|表|出典|撮影|提供)\d*[:：｜|/／）)】］\]]")
 
@@ -58,6 +65,8 @@ def apply(
             proba = drop_captions(page, proba)
         if cfg.drop_title_echo:
             proba = drop_title_echo(page, proba)
+        if cfg.drop_prompts:
+            proba = drop_prompts(page, proba)
         if cfg.min_body:
             proba = at_least_one(page, proba)
         if cfg.keep_headline:
@@ -85,6 +94,17 @@ def drop_datelines(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
 def drop_captions(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
     """``proba`` with every :func:`is_caption` block at :data:`DROPPED`."""
     return _dropped(proba, [i for i, b in enumerate(p.page.blocks) if is_caption(b.text)])
+
+
+def is_prompt(text: str) -> bool:
+    """Whether ``text`` is a short sign-in, subscription or read-more prompt."""
+    text = nfkc(text)
+    return len(text) <= PROMPT_MAX_CHARS and bool(_PROMPT.search(text))
+
+
+def drop_prompts(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
+    """``proba`` with every :func:`is_prompt` block at :data:`DROPPED`."""
+    return _dropped(proba, [i for i, b in enumerate(p.page.blocks) if is_prompt(b.text)])
 
 
 def drop_title_echo(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
