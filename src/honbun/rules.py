@@ -17,6 +17,7 @@ switch in :class:`~honbun.boilerplate.ModelConfig`. They run in this order:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 
@@ -77,34 +78,49 @@ def apply(
 
 def is_dateline(text: str) -> bool:
     """Whether ``text`` is only a date/time stamp (a dateline, not article text)."""
-    text = nfkc(text).strip()  # full-width digits and separators as ASCII
-    return bool(_DATELINE.fullmatch(text)) and bool(_DATE_MARK.search(text))
+    return _is_dateline(nfkc(text).strip())  # full-width digits and separators as ASCII
 
 
 def is_caption(text: str) -> bool:
     """Whether ``text`` opens with a caption label (写真：, 図1：, 【画像】 …)."""
-    return bool(_CAPTION.match(nfkc(text).strip()))
-
-
-def drop_datelines(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
-    """``proba`` with every :func:`is_dateline` block at :data:`DROPPED`."""
-    return _dropped(proba, [i for i, b in enumerate(p.page.blocks) if is_dateline(b.text)])
-
-
-def drop_captions(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
-    """``proba`` with every :func:`is_caption` block at :data:`DROPPED`."""
-    return _dropped(proba, [i for i, b in enumerate(p.page.blocks) if is_caption(b.text)])
+    return _is_caption(nfkc(text).strip())
 
 
 def is_prompt(text: str) -> bool:
     """Whether ``text`` is a short sign-in, subscription or read-more prompt."""
-    text = nfkc(text)
+    return _is_prompt(nfkc(text))
+
+
+def _is_dateline(text: str) -> bool:
+    return bool(_DATELINE.fullmatch(text)) and bool(_DATE_MARK.search(text))
+
+
+def _is_caption(text: str) -> bool:
+    return bool(_CAPTION.match(text))
+
+
+def _is_prompt(text: str) -> bool:
     return len(text) <= PROMPT_MAX_CHARS and bool(_PROMPT.search(text))
+
+
+def drop_datelines(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
+    """``proba`` with every :func:`is_dateline` block at :data:`DROPPED`."""
+    return _dropped(proba, _where(p, _is_dateline))
+
+
+def drop_captions(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
+    """``proba`` with every :func:`is_caption` block at :data:`DROPPED`."""
+    return _dropped(proba, _where(p, _is_caption))
 
 
 def drop_prompts(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
     """``proba`` with every :func:`is_prompt` block at :data:`DROPPED`."""
-    return _dropped(proba, [i for i, b in enumerate(p.page.blocks) if is_prompt(b.text)])
+    return _dropped(proba, _where(p, _is_prompt))
+
+
+def _where(p: PreparedPage, test: Callable[[str], bool]) -> list[int]:
+    """Blocks whose NFKC'd, stripped text passes ``test``."""
+    return [i for i, b in enumerate(p.page.blocks) if test(nfkc(b.text).strip())]
 
 
 def drop_title_echo(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
