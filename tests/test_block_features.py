@@ -331,3 +331,17 @@ def test_rules_drop_a_prompt_only_when_switched_on(tmp_path) -> None:
     proba = [np.array([0.6, 0.9])]
     assert apply(ModelConfig(), [p], proba)[0].tolist() == [0.0, 0.9]
     assert apply(ModelConfig(drop_prompts=False), [p], proba)[0].tolist() == [0.6, 0.9]
+
+
+def test_blocks_in_chrome_regions_are_dropped(tmp_path) -> None:
+    from honbun.boilerplate import ModelConfig
+    from honbun.rules import apply
+
+    body = (
+        "<nav><p>トップ</p></nav><div role='complementary'><p>人気の記事です。</p></div>"
+        "<article><p>北朝鮮兵がロシアに派遣された。</p></article><footer><p>会社概要</p></footer>"
+    )
+    p = _prepared_html(tmp_path, body, "無題")
+    proba = [np.array([0.9, 0.9, 0.9, 0.9])]
+    assert apply(ModelConfig(), [p], proba)[0].tolist() == [0.0, 0.0, 0.9, 0.0]
+    assert apply(ModelConfig(drop_regions=False), [p], proba)[0].tolist() == [0.9] * 4

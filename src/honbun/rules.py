@@ -8,8 +8,9 @@ switch in :class:`~honbun.boilerplate.ModelConfig`. They run in this order:
    date/time stamp (``drop_datelines``) is not article text, nor is a block that a
    caption label opens (``drop_captions``), a short sign-in or subscription prompt such
    as 読者会員限定です (``drop_prompts``), or a verbatim copy of the ``<title>`` with its
-   site name, a text-to-speech or share element (``drop_title_echo``); ``min_body``
-   then cannot pick them;
+   site name, a text-to-speech or share element (``drop_title_echo``), or a block inside
+   ``<nav>``, ``<aside>`` or ``<footer>`` (``drop_regions``); ``min_body`` then cannot
+   pick them;
 2. :func:`at_least_one` (``min_body``) — a page keeps its most likely block, with the
    blocks of its template slot, when nothing reaches the threshold;
 3. :func:`keep_headline` — the heading that repeats the page's ``<title>`` stays body.
@@ -30,6 +31,8 @@ HEADLINE_F1 = 0.8  # bigram F1 with a <title> segment a heading needs to be the 
 HEADLINE_LINKS = 0.5  # a headline has less of its text in links than this (not a logo)
 DROPPED = 0.0  # body probability reported for a block a rule drops
 PROMPT_MAX_CHARS = 40  # a sign-in/subscription prompt is a short line, not a paragraph
+# Regions (by tag or ARIA role) that hold no article text: no gold body block lies in one.
+CHROME_REGIONS = frozenset({"nav", "aside", "footer"})
 SLOT_MAX_BLOCKS = 8  # min_body keeps a slot of at most this many blocks (a teaser's)
 
 # A date, optionally with weekday, time and a 更新/配信 word, and nothing else:
@@ -65,6 +68,8 @@ def apply(
         proba = drop_by_text(page, proba, tests)
         if cfg.drop_title_echo:
             proba = drop_title_echo(page, proba, names)
+        if cfg.drop_regions:
+            proba = drop_regions(page, proba)
         if cfg.min_body:
             proba = at_least_one(page, proba)
         if cfg.keep_headline:
@@ -144,6 +149,14 @@ def title_echoes(p: PreparedPage, names: list[str]) -> list[int]:
     key = compact(title)
     candidates = np.flatnonzero((cover == 1) & (recall == 1))  # same bigram sets
     return [int(i) for i in candidates if compact(p.page.blocks[i].text) == key]
+
+
+def drop_regions(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
+    """``proba`` with every block inside a :data:`CHROME_REGIONS` element at DROPPED."""
+    blocks = p.page.blocks
+    return _dropped(
+        proba, [i for i, b in enumerate(blocks) if b.dom and b.dom.regions & CHROME_REGIONS]
+    )
 
 
 def _dropped(proba: np.ndarray, blocks: list[int]) -> np.ndarray:
