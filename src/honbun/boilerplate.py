@@ -85,7 +85,7 @@ class ModelConfig:
     length_weight: float = 1.0  # sample weight grows as (block chars / page mean) ** this
     tune_threshold: bool = True  # tune stage 2's threshold on its out-of-fold scores
     stage1: str = "linear"  # stacked stage 1: "linear" | "hgb" (dense only) | "both"
-    # Decision rules after the models (honbun.rules), in the order they run.
+    # Decision rules after the models (honbun.rules): the drops, then min_body and keep_headline.
     drop_datelines: bool = True  # a block that is only a date/time stamp is not body
     drop_captions: bool = True  # nor is a block opened by a caption label (写真：…)
     drop_title_echo: bool = True  # nor a verbatim copy of "<title>" with its site name
