@@ -148,7 +148,7 @@ def title_echoes(p: PreparedPage, names: list[str]) -> list[int]:
     cover, recall = (p.dense[:, names.index(n)] for n in need)
     key = compact(title)
     candidates = np.flatnonzero((cover == 1) & (recall == 1))  # same bigram sets
-    return [int(i) for i in candidates if compact(p.page.blocks[i].text) == key]
+    return [int(i) for i in candidates if p.keys[i] == key]  # keys: compact(block text)
 
 
 def drop_regions(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
