@@ -345,3 +345,26 @@ def test_blocks_in_chrome_regions_are_dropped(tmp_path) -> None:
     proba = [np.array([0.9, 0.9, 0.9, 0.9])]
     assert apply(ModelConfig(), [p], proba)[0].tolist() == [0.0, 0.0, 0.9, 0.0]
     assert apply(ModelConfig(drop_regions=False), [p], proba)[0].tolist() == [0.9] * 4
+
+
+def test_blocks_in_chrome_classes_are_dropped_unless_the_class_holds_the_article(
+    tmp_path,
+) -> None:
+    from honbun.boilerplate import ModelConfig
+    from honbun.rules import apply
+
+    article = "<div class='entry-body'><p>北朝鮮兵がロシアに派遣された。</p></div>"
+    comments = "<div class='comment-list'><p>怖いですね。</p></div>"
+    cal = "<table class='calendar'><tr><td>24</td></tr></table>"
+    p = _prepared_html(tmp_path, article + comments + cal, "無題")
+    proba = [np.array([0.9, 0.9, 0.9])]
+    assert apply(ModelConfig(), [p], proba)[0].tolist() == [0.9, 0.0, 0.0]
+    assert apply(ModelConfig(drop_classes=False), [p], proba)[0].tolist() == [0.9] * 3
+    # "comments" is not a whole token of "commentsx"; a token that spans most of the
+    # page (the wrapper of article and sidebar alike) drops nothing.
+    body = (
+        "<div class='commentsx'><p>一つ目の段落です。</p></div>"
+        "<div class='has-sidebar'><p>北朝鮮兵がロシアに派遣された。</p><p>短い</p></div>"
+    )
+    p = _prepared_html(tmp_path, body, "無題")
+    assert apply(ModelConfig(), [p], [np.array([0.9, 0.9, 0.9])])[0].tolist() == [0.9] * 3

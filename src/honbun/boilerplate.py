@@ -91,6 +91,7 @@ class ModelConfig:
     drop_title_echo: bool = True  # nor a verbatim copy of "<title>" with its site name
     drop_prompts: bool = True  # nor a short sign-in/subscription prompt (会員限定です)
     drop_regions: bool = True  # nor a block inside <nav>, <aside> or <footer>
+    drop_classes: bool = True  # nor one in an element classed comments, calendar, sidebar…
     min_body: bool = True  # every page keeps its most likely block (and its slot) as body
     keep_headline: bool = True  # the heading that repeats the page's <title> stays body
     stage2_neighbours: bool = True  # stage 2 also sees the neighbours' dense features
