@@ -190,10 +190,10 @@ def drop_classes(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
             hits.setdefault(token, []).append(i)
     if not hits:
         return proba
-    total = sum(len(b.text) for b in blocks)
+    lengths = p.lengths
     drop = set()
     for idx in hits.values():
-        if sum(len(blocks[i].text) for i in idx) <= CHROME_MAX_SHARE * total:
+        if lengths[idx].sum() <= CHROME_MAX_SHARE * lengths.sum():
             drop.update(idx)
     return _dropped(proba, sorted(drop))
 
