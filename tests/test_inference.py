@@ -209,3 +209,64 @@ def test_page_items_prefill_equals_prepare_items() -> None:
         (b.lemmas, b.context_lemmas) for b in plain
     ]
     assert any(a.context_lemmas for a in filled)
+
+
+# ------------------------------------------------------------------ site context
+def _site_page(tmp_path: Path, name: str, host: str, text: str):
+    from honbun.loaders import load_page
+
+    html = (
+        f"<html><head><title>{name}</title><link rel='canonical' href='https://{host}/{name}'>"
+        "</head><body><div class='notice'><p>会員登録で全ての記事が読めます。</p></div>"
+        f"<article><p>{text}</p></article></body></html>"
+    )
+    path = tmp_path / f"{name}.html"
+    path.write_text(html, encoding="utf-8")
+    return load_page(path)
+
+
+@pytest.mark.parametrize(
+    ("meta", "site"),
+    [
+        ({"site": "nhk.or.jp", "url": "https://www3.nhk.or.jp/x"}, "nhk.or.jp"),
+        ({"url": "https://WWW.Asahi.com/articles/1.html"}, "www.asahi.com"),
+        ({"url": "/articles/1.html"}, ""),  # a relative canonical names no host
+        ({"url": "http://[::1"}, ""),  # malformed
+        ({}, ""),
+    ],
+)
+def test_site_of_a_page(meta: dict, site: str) -> None:
+    from honbun.page import Page
+    from honbun.site_context import site_of
+
+    assert site_of(Page("d", "s", "html", "", [], meta)) == site
+
+
+def test_site_context_counts_the_other_pages_of_a_site_whatever_the_chunk(
+    block_model: BlockModel, tmp_path: Path
+) -> None:
+    from honbun.boilerplate import dense_design
+    from honbun.site_context import SiteContext, site_of
+
+    raw = [
+        _site_page(tmp_path, "a", "news.example.jp", "北朝鮮兵がロシアに派遣された。"),
+        _site_page(tmp_path, "b", "news.example.jp", "米国防総省は一万人と推定した。"),
+        _site_page(tmp_path, "c", "other.example.jp", "韓国の情報機関が発表した。"),
+    ]
+    ctx = SiteContext.of(raw)
+    assert ctx.pages == {"news.example.jp": 2, "other.example.jp": 1}
+    pages = [prepare(p, block_model.cfg, site_of(p)) for p in raw]
+    rep = block_model.scorer().rep
+    rows = dense_design(pages, rep, training=False, context=ctx)[:, -2:]  # count, others
+    # Per page: the notice, then the article paragraph. Only the notice of a and b is on
+    # another page of the same site; c's site has no other page.
+    assert np.expm1(rows[:, 0]).round(6).tolist() == [1, 0, 1, 0, 0, 0]
+    assert rows[:, 1].tolist() == [1, 1, 1, 1, 0, 0]
+    scorer = block_model.scorer()
+    together = scorer.predict_proba(pages, alone=True, context=ctx)
+    one_by_one = [scorer.predict_proba([p], alone=True, context=ctx)[0] for p in pages]
+    batch = scorer.predict_proba(pages)  # the batch counts itself: the same as its context
+    for t, o, b in zip(together, one_by_one, batch, strict=True):
+        assert np.array_equal(t, o) and np.array_equal(t, b)
+    alone = dense_design(pages[:1], rep, training=False)[:, -2:]
+    assert alone.tolist() == [[0, 0], [0, 0]]  # by itself, a page sees no other page

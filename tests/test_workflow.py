@@ -152,6 +152,46 @@ def test_score_many_in_parallel_keeps_order_and_equals_sequential(model, tmp_pat
     assert [r for k, r in enumerate(seq) if k != 2] == alone
 
 
+def test_score_with_site_context_counts_each_sites_pages(
+    trained: dict, model, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    from honbun.cli import main
+    from honbun.inference import BlockScorer
+
+    raw = (ROOT / "data/raw/pages/htmldate-ja/article.auone.jp-tax.html").read_bytes()
+    pages = []
+    for k in range(3):  # one page of a site, twice; and the same page on another site
+        host = b"other.example.jp" if k == 2 else b"news.example.jp"
+        canonical = b"<link rel='canonical' href='https://" + host + b"/%d'>" % k
+        path = tmp_path / f"p{k}.html"
+        path.write_bytes(raw.replace(b"<head>", b"<head>" + canonical, 1))
+        pages.append(path)
+    alone = model.score(pages[2])
+    missing = tmp_path / "missing.html"
+    inputs = [*pages, missing]
+    ctx_model = model.with_site_context(inputs)
+    assert ctx_model.context.pages == {"news.example.jp": 2, "other.example.jp": 1}
+    want = list(ctx_model.score_many(inputs))
+    # From here on, a block model run without the context fails its pages: the worker
+    # processes (forked, so they inherit this patch) must get the context too.
+    original = BlockScorer.predict_proba
+
+    def needs_context(self, pages, alone=False, context=None):
+        assert context is not None and context.pages["news.example.jp"] == 2
+        return original(self, pages, alone, context)
+
+    monkeypatch.setattr(BlockScorer, "predict_proba", needs_context)
+    out = tmp_path / "out.jsonl"
+    args = ["score", *map(str, inputs), "--model", trained["first"]["model"], "-o", str(out)]
+    assert main([*args, "--site-context", "--jobs", "2"]) == 1  # the missing page fails alone
+    assert f"{missing}" in capsys.readouterr().err
+    got = [json.loads(x) for x in out.read_text().splitlines()]
+    assert got == want
+    assert ["error" in r for r in got] == [False, False, False, True]
+    # Copies on one site score alike; a page alone on its site scores as it does alone.
+    assert got[0]["blocks"] == got[1]["blocks"] and got[2]["blocks"] == alone["blocks"]
+
+
 def test_a_page_that_fails_in_the_models_step_fails_alone(model, monkeypatch) -> None:
     real = type(model).score_prepared
 

@@ -103,11 +103,11 @@ def _single_threaded() -> contextlib.AbstractContextManager[Any]:
     return _CONTROLLER.limit(limits=1)  # type: ignore[no-any-return]
 
 
-def _init_worker(bundle: Any) -> None:
+def _init_worker(bundle: Any, context: Any = None) -> None:
     global _WORKER_MODEL
     from honbun.scoring import Model
 
-    _WORKER_MODEL = Model(bundle)
+    _WORKER_MODEL = Model(bundle, context)
     try:
         from threadpoolctl import threadpool_limits
 
@@ -149,7 +149,9 @@ def score_stream(
     import multiprocessing as mp
 
     ctx = mp.get_context("fork")
-    with ctx.Pool(jobs, initializer=_init_worker, initargs=(model.bundle,)) as pool:
+    with ctx.Pool(
+        jobs, initializer=_init_worker, initargs=(model.bundle, getattr(model, "context", None))
+    ) as pool:
         pending: collections.deque[Any] = collections.deque()
         limit = IN_FLIGHT_PER_JOB * jobs
         for chunk in _chunks(items, CHUNK_PAGES):

@@ -87,15 +87,28 @@ def make_folds(gold: list[LabelledPage], scheme: str, seed: int) -> list[np.ndar
 
 
 def _run_fold(
-    cfg: ModelConfig, prepared: list[PreparedPage], labels: list[np.ndarray], test: np.ndarray
-) -> list[np.ndarray]:
+    cfg: ModelConfig,
+    prepared: list[PreparedPage],
+    labels: list[np.ndarray],
+    test: np.ndarray,
+    together: bool = False,
+) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
+    """The fold's held-out pages scored one at a time, and (``together``) as one batch."""
+    from honbun.site_context import SiteContext
+
     test_set = set(test.tolist())
     train = [i for i in range(len(prepared)) if i not in test_set]
     model = BlockModel(cfg).fit([prepared[i] for i in train], [labels[i] for i in train])
     # One page at a time, as `honbun score` sees them: scoring a held-out site's pages
     # together would let the repetition feature see that site's boilerplate, which a
     # user scoring a single page never gets.
-    return [model.predict_proba([prepared[i]])[0] for i in test]
+    alone = [model.predict_proba([prepared[i]])[0] for i in test]
+    if not together:
+        return alone, None
+    # ...and as `honbun score --site-context` sees the fold: its pages count each other.
+    pages = [prepared[i] for i in test]
+    context = SiteContext.of(p.page for p in pages)
+    return alone, model.scorer().predict_proba(pages, alone=True, context=context)
 
 
 def _run_folds(
@@ -103,12 +116,13 @@ def _run_folds(
     prepared: list[PreparedPage],
     labels: list[np.ndarray],
     tests: list[np.ndarray],
-) -> list[list[np.ndarray]]:
+    together: bool,
+) -> list[tuple[list[np.ndarray], list[np.ndarray] | None]]:
     """Several folds in one worker, so the pages are sent to each worker once, not per fold."""
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):  # folds run in parallel processes; one thread each
-        return [_run_fold(cfg, prepared, labels, te) for te in tests]
+        return [_run_fold(cfg, prepared, labels, te, together) for te in tests]
 
 
 def cross_validate(
@@ -118,22 +132,52 @@ def cross_validate(
     folds: list[np.ndarray],
     jobs: int = 2,
 ) -> list[np.ndarray]:
-    """Out-of-fold body probabilities, one array per page (in ``gold`` order)."""
+    """Out-of-fold body probabilities, one array per page (in ``gold`` order), each page
+    scored by itself."""
+    return _cross_validate(cfg, gold, prepared, folds, jobs, together=False)[0]
+
+
+def cross_validate_with_context(
+    cfg: ModelConfig,
+    gold: list[LabelledPage],
+    prepared: list[PreparedPage],
+    folds: list[np.ndarray],
+    jobs: int = 2,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """:func:`cross_validate`, and the same fold models scoring each fold's pages with
+    their site context (:mod:`honbun.site_context`; one site per leave-one-site-out fold)."""
+    alone, together = _cross_validate(cfg, gold, prepared, folds, jobs, together=True)
+    assert together is not None
+    return alone, together
+
+
+def _cross_validate(
+    cfg: ModelConfig,
+    gold: list[LabelledPage],
+    prepared: list[PreparedPage],
+    folds: list[np.ndarray],
+    jobs: int,
+    together: bool,
+) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
     from joblib import Parallel, delayed
 
     labels = [g.y for g in gold]
     n_chunks = max(1, min(len(folds), CHUNKS_PER_JOB * jobs))
     chunks = [list(range(len(folds)))[c::n_chunks] for c in range(n_chunks)]
     results = Parallel(n_jobs=jobs)(
-        delayed(_run_folds)(cfg, prepared, labels, [folds[i] for i in chunk]) for chunk in chunks
+        delayed(_run_folds)(cfg, prepared, labels, [folds[i] for i in chunk], together)
+        for chunk in chunks
     )
-    out: list[np.ndarray | None] = [None] * len(gold)
-    for chunk, probas in zip(chunks, results, strict=True):
-        for f, fold_probas in zip(chunk, probas, strict=True):
-            for i, p in zip(folds[f], fold_probas, strict=True):
-                out[i] = p
-    assert all(o is not None for o in out)
-    return [o for o in out if o is not None]
+    alone: list[np.ndarray | None] = [None] * len(gold)
+    batch: list[np.ndarray | None] = [None] * len(gold)
+    for chunk, fold_results in zip(chunks, results, strict=True):
+        for f, (fold_alone, fold_batch) in zip(chunk, fold_results, strict=True):
+            for k, i in enumerate(folds[f]):
+                alone[i] = fold_alone[k]
+                batch[i] = fold_batch[k] if fold_batch is not None else None
+    assert all(o is not None for o in alone)
+    out = [o for o in alone if o is not None]
+    return out, ([b for b in batch if b is not None] if together else None)
 
 
 def score_model(

@@ -44,6 +44,8 @@ from honbun.tokens import Token, block_tokens
 if TYPE_CHECKING:  # scipy is imported where it is used: scoring does without it
     import scipy.sparse as sp
 
+    from honbun.site_context import SiteContext
+
 STACK_WINDOW = (1, 2, 3, 5)  # neighbour offsets whose stage-1 probability stage 2 sees
 STACK_SMOOTH = (2, 5, 10)  # half-widths of windows whose mean/max stage 2 sees
 INNER_FOLDS = 3  # grouped folds (by site) for the out-of-fold stage-1 and stage-2 scores
@@ -257,9 +259,20 @@ class Repetition:
         self.counts, self.pages = self._count(pages)
         return self
 
-    def transform(self, pages: list[PreparedPage], in_training: bool) -> np.ndarray:
-        """``(total blocks, COLUMNS)``; training pages are not counted twice."""
-        batch, batch_pages = ({}, Counter()) if in_training else self._count(pages)
+    def transform(
+        self, pages: list[PreparedPage], in_training: bool, context: SiteContext | None = None
+    ) -> np.ndarray:
+        """``(total blocks, COLUMNS)``; training pages are not counted twice.
+
+        With a ``context`` (built over a batch that includes ``pages``), its counts stand
+        for the batch's, so each page gets the same whichever chunk it is scored in.
+        """
+        if context is not None:
+            batch, batch_pages = context.counts, context.pages
+        elif in_training:
+            batch, batch_pages = {}, Counter()
+        else:
+            batch, batch_pages = self._count(pages)
         rows = []
         for p in pages:
             c, b = self.counts.get(p.site, Counter()), batch.get(p.site, Counter())
@@ -564,11 +577,16 @@ def stacked_counts(pages: list[PreparedPage]) -> Counts:
     return np.concatenate(rows), np.concatenate(cols), np.concatenate(counts)
 
 
-def dense_design(pages: list[PreparedPage], rep: Repetition | None, training: bool) -> np.ndarray:
+def dense_design(
+    pages: list[PreparedPage],
+    rep: Repetition | None,
+    training: bool,
+    context: SiteContext | None = None,
+) -> np.ndarray:
     """Dense features (+ repetition columns), ``(total blocks, d)`` float32."""
     dense = np.vstack([p.dense for p in pages]) if pages else np.zeros((0, 0), np.float32)
     if rep is not None:
-        dense = np.hstack([dense, rep.transform(pages, training)])
+        dense = np.hstack([dense, rep.transform(pages, training, context)])
     return dense
 
 

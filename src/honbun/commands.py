@@ -81,11 +81,16 @@ def _score(args: argparse.Namespace) -> int:
             else:
                 yield path
 
+    inputs = items()
+    if args.site_context:  # every input is read twice: first to count each site's blocks
+        listed = list(inputs)
+        model = model.with_site_context(listed)
+        inputs = iter(listed)
     failed = 0
     with JsonlSink(args.output) as sink:
         try:
             for res in score_stream(
-                model, items(), jobs=args.jobs, explain=args.explain, fail_fast=args.fail_fast
+                model, inputs, jobs=args.jobs, explain=args.explain, fail_fast=args.fail_fast
             ):
                 if "error" in res:
                     failed += 1
@@ -166,6 +171,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--explain", action="store_true", help="terms behind each topic label")
     p.add_argument("--fail-fast", action="store_true", help="stop at the first failing page")
     p.add_argument("--labels", help="refuse a model trained on another label config")
+    p.add_argument(
+        "--site-context",
+        action="store_true",
+        help="read all inputs first and count which block texts repeat across each site's "
+        "pages (site: canonical URL host), so a site's boilerplate is recognised; a page's "
+        "result then depends on the other inputs",
+    )
     p.set_defaults(handler=_score)
 
     p = sub.add_parser("evaluate", help="re-score a saved model on annotated data (no training)")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,6 +33,9 @@ from honbun.boilerplate import (
     stacked_counts,
     stage2_design,
 )
+
+if TYPE_CHECKING:
+    from honbun.site_context import SiteContext
 
 
 def expit(x: np.ndarray) -> np.ndarray:
@@ -272,17 +275,23 @@ class BlockScorer:
     stage2: list[Forest]
     threshold: float
 
-    def predict_proba(self, pages: list[PreparedPage], alone: bool = False) -> list[np.ndarray]:
+    def predict_proba(
+        self, pages: list[PreparedPage], alone: bool = False, context: SiteContext | None = None
+    ) -> list[np.ndarray]:
         """Body probability of every block, one ``(n_blocks,)`` array per page.
 
         The pages are scored together: the repetition columns count the other given pages
         of the same site. With ``alone`` each page gets what scoring it by itself gives
         (only the training pages are counted), while the models still run once over all
-        of them: batch scoring, where per-call overhead outweighed the arithmetic.
+        of them: batch scoring, where per-call overhead outweighed the arithmetic. With a
+        ``context`` (:mod:`honbun.site_context`, built over a batch including ``pages``)
+        the columns count that batch's pages of the same site instead.
         """
         if not pages:
             return []
-        if alone:
+        if context is not None:
+            dense = dense_design(pages, self.rep, training=False, context=context)
+        elif alone:
             dense = np.vstack([dense_design([p], self.rep, training=False) for p in pages])
         else:
             dense = dense_design(pages, self.rep, training=False)

@@ -25,6 +25,7 @@ from honbun.tokens import Token, block_tokens
 
 if TYPE_CHECKING:
     from honbun.boilerplate import PreparedPage
+    from honbun.site_context import SiteContext
 
 Result = dict[str, Any]
 
@@ -102,10 +103,34 @@ def error_result(err: PageError | Exception, source: str = "") -> Result:
 
 
 class Model:
-    """A loaded bundle that scores pages. Build it with :func:`honbun.load_model`."""
+    """A loaded bundle that scores pages. Build it with :func:`honbun.load_model`.
 
-    def __init__(self, bundle: ModelBundle) -> None:
+    ``context``: see :meth:`with_site_context`; None scores each page by itself.
+    """
+
+    def __init__(self, bundle: ModelBundle, context: SiteContext | None = None) -> None:
         self.bundle = bundle
+        self.context = context
+
+    def with_site_context(self, items: Iterable[Page | str | Path]) -> Model:
+        """This model scoring against the site context of ``items`` (pages or paths).
+
+        Every item is read once here to count which block texts repeat across its site's
+        pages (:mod:`honbun.site_context`); then score the same items with the returned
+        model. A site's boilerplate is recognised from its own pages, so a page's result
+        depends on the other pages given. Items that cannot be read are skipped here and
+        get their error record when scored.
+        """
+        from honbun.loaders import load_page
+        from honbun.site_context import SiteContext
+
+        ctx = SiteContext()
+        for item in items:
+            try:
+                ctx.add(item if isinstance(item, Page) else load_page(item))
+            except PageError:
+                continue
+        return Model(self.bundle, ctx)
 
     @property
     def name(self) -> str:
@@ -121,11 +146,11 @@ class Model:
             from honbun.loaders import load_page
 
             page = load_page(page)
-        return prepare_page(self.bundle, page)
+        return prepare_page(self.bundle, page, with_site=self.context is not None)
 
     def score_prepared(self, pages: list[Prepared], explain: bool = False) -> list[Result]:
         """Results of pages from :meth:`prepare`, the models run once over all of them."""
-        return score_prepared(self.bundle, pages, explain)
+        return score_prepared(self.bundle, pages, explain, self.context)
 
     def score_many(
         self, items: Iterable[Page | str | Path], jobs: int = 1, explain: bool = False
@@ -165,14 +190,19 @@ class Prepared:
     tokens: list[list[Token]]  # each block's tokens; sentences are cut from them
 
 
-def prepare_page(bundle: ModelBundle, page: Page) -> Prepared:
-    """Tokenise and featurise ``page`` for ``bundle`` (see :func:`score_prepared`)."""
+def prepare_page(bundle: ModelBundle, page: Page, with_site: bool = False) -> Prepared:
+    """Tokenise and featurise ``page`` for ``bundle`` (see :func:`score_prepared`).
+
+    ``with_site``: the page's site is also read from its canonical URL
+    (:func:`~honbun.site_context.site_of`), for scoring with a site context.
+    """
     from honbun.boilerplate import prepare, text_view
+    from honbun.site_context import site_of
 
     tokens = [block_tokens(b.text) for b in page.blocks]
     if bundle.html_model is None:
         return Prepared(page, "", None, tokens)
-    site = page.meta.get("site", "")
+    site = site_of(page) if with_site else page.meta.get("site", "")
     # Hashed counts are left to the models' step, which hashes a whole batch at once.
     if any(b.dom is not None for b in page.blocks):
         features = prepare(page, bundle.block_cfg, site, tokens, hashed=False)
@@ -187,12 +217,16 @@ def score_page(bundle: ModelBundle, page: Page, explain: bool = False) -> Result
 
 
 def score_prepared(
-    bundle: ModelBundle, pages: list[Prepared], explain: bool = False
+    bundle: ModelBundle,
+    pages: list[Prepared],
+    explain: bool = False,
+    context: SiteContext | None = None,
 ) -> list[Result]:
     """Results of prepared pages, in order. Each page gets exactly what scoring it alone
-    gives (a test checks); the models run once over all of them, which saves their
-    per-call overhead when a batch is scored in chunks."""
-    p_body = _body_probabilities(bundle, pages)
+    gives (a test checks), or with a ``context`` what that site context gives; the models
+    run once over all of them, which saves their per-call overhead when a batch is scored
+    in chunks."""
+    p_body = _body_probabilities(bundle, pages, context)
     if bundle.html_model is not None:
         is_body = [(p >= bundle.block_cfg.threshold).astype(int) for p in p_body]
     else:  # topic-only bundle: every block is taken as body
@@ -241,13 +275,16 @@ def _of_kind(pages: list[Prepared], kind: str) -> list[int]:
     return [i for i, pr in enumerate(pages) if pr.kind == kind and pr.page.blocks]
 
 
-def _body_probabilities(bundle: ModelBundle, pages: list[Prepared]) -> list[np.ndarray]:
+def _body_probabilities(
+    bundle: ModelBundle, pages: list[Prepared], context: SiteContext | None = None
+) -> list[np.ndarray]:
     """Each page's ``(n_blocks,)`` body probabilities (1 for a topic-only bundle)."""
     out = [np.ones(len(pr.page.blocks)) for pr in pages]
     for kind, model in (("html", bundle.html_model), ("text", bundle.text_model)):
         at = _of_kind(pages, kind)
         if at and model is not None:
-            proba = model.predict_proba([pages[i].features for i in at], alone=True)
+            features = [pages[i].features for i in at]
+            proba = model.predict_proba(features, alone=True, context=context)
             for i, p in zip(at, proba, strict=True):
                 out[i] = p
     return out

@@ -69,6 +69,7 @@ def train_boilerplate(
     from honbun.baselines import available_text_baselines
     from honbun.block_eval import (
         cross_validate,
+        cross_validate_with_context,
         make_folds,
         per_source,
         score_block_baselines,
@@ -109,10 +110,13 @@ def train_boilerplate(
     systems = []
     progress(f"boilerplate: {cfg.model} model, {scheme} CV ({len(folds)} folds)")
     t0 = time.perf_counter()
-    oof = cross_validate(cfg, html, prepared, folds)
+    oof, oof_site = cross_validate_with_context(cfg, html, prepared, folds)
     out.timings["boilerplate_cv_s"] = time.perf_counter() - t0
     main = score_model(f"honbun-{cfg.model}", html, oof, cfg.threshold)
     systems.append(main)
+    # The same fold models, each held-out fold's pages scored together with their site
+    # context (`honbun score --site-context`).
+    systems.append(score_model(f"honbun-{cfg.model}-site-context", html, oof_site, cfg.threshold))
     for name in compare:
         if name != cfg.model:
             progress(f"boilerplate: {name} model for the comparison, same folds")
