@@ -119,17 +119,21 @@ class Model:
         pages (:mod:`honbun.site_context`); then score the same items with the returned
         model. A site's boilerplate is recognised from its own pages, so a page's result
         depends on the other pages given. Items that cannot be read are skipped here and
-        get their error record when scored.
+        get their error record when scored; each read has the per-page time limit.
         """
+        from honbun.batch import guarded
         from honbun.loaders import load_page
         from honbun.site_context import SiteContext
 
         ctx = SiteContext()
         for item in items:
-            try:
-                ctx.add(item if isinstance(item, Page) else load_page(item))
-            except PageError:
-                continue
+            page = (
+                item
+                if isinstance(item, Page)
+                else guarded(str(item), lambda item=item: load_page(item))
+            )
+            if isinstance(page, Page):  # else an error record: scoring reports it
+                ctx.add(page)
         return Model(self.bundle, ctx)
 
     @property
