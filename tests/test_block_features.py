@@ -368,3 +368,13 @@ def test_blocks_in_chrome_classes_are_dropped_unless_the_class_holds_the_article
     )
     p = _prepared_html(tmp_path, body, "無題")
     assert apply(ModelConfig(), [p], [np.array([0.9, 0.9, 0.9])])[0].tolist() == [0.9] * 3
+    # Nor does one that holds most of the article the model expects, even when a long
+    # menu makes it less than half of the page (<div class="main-with-sidebar">).
+    article = "北朝鮮兵がロシアに派遣されたと米国防総省が発表し、その数は一万人に上ると推定した。"
+    body = (
+        f"<div class='x'><p>{'トップ ニュース 国際 政治 経済 社会 スポーツ ' * 4}</p></div>"
+        f"<div class='main-with-sidebar'><p>{article}</p><p>関連記事</p></div>"
+    )
+    p = _prepared_html(tmp_path, body, "無題")
+    proba = [np.array([0.1, 0.9, 0.6])]
+    assert apply(ModelConfig(), [p], proba)[0].tolist() == [0.1, 0.9, 0.6]

@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from honbun.block_features import _signature, feature_names, title_segments
+from honbun.block_features import LONG_BLOCK_CHARS, _signature, feature_names, title_segments
 from honbun.boilerplate import DECISION, ModelConfig, PreparedPage
 from honbun.normalize import compact, nfkc
 
@@ -45,8 +45,9 @@ CHROME_CLASSES = frozenset({
     "share", "profile", "copyright", "footer", "menu", "banner", "ad", "ads", "sponsor",
     "affiliate", "caption", "author", "byline", "tags", "about",
 })  # fmt: skip
-# A token on more of the page's characters than this is on an ancestor of the article
-# too (<body class="has-sidebar">), not on a chrome region: it is ignored on that page.
+# A token on more than this share of the page's characters, or of the article text the
+# model expects in paragraph-length blocks, is on an ancestor of the article too
+# (<body class="has-sidebar">), not on a chrome region: it is ignored on that page.
 CHROME_MAX_SHARE = 0.5
 SLOT_MAX_BLOCKS = 8  # min_body keeps a slot of at most this many blocks (a teaser's)
 
@@ -181,7 +182,9 @@ def drop_classes(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
 
     A block's DOM tokens are those of its element and all its ancestors, so each token is
     judged on its own: one that covers more than :data:`CHROME_MAX_SHARE` of the page's
-    characters sits above the article and drops nothing.
+    characters, or of ``proba``-weighted characters in blocks of at least
+    ``LONG_BLOCK_CHARS`` (the article the model expects), sits above the article and
+    drops nothing.
     """
     blocks = p.page.blocks
     hits: dict[str, list[int]] = {}
@@ -191,9 +194,14 @@ def drop_classes(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
     if not hits:
         return proba
     lengths = p.lengths
+    # Expected article characters in paragraph-length blocks (what an article is made of).
+    expected = np.where(lengths >= LONG_BLOCK_CHARS, proba * lengths, 0.0)
     drop = set()
     for idx in hits.values():
-        if lengths[idx].sum() <= CHROME_MAX_SHARE * lengths.sum():
+        if (
+            lengths[idx].sum() <= CHROME_MAX_SHARE * lengths.sum()
+            and expected[idx].sum() <= CHROME_MAX_SHARE * expected.sum()
+        ):
             drop.update(idx)
     return _dropped(proba, sorted(drop))
 
