@@ -37,14 +37,13 @@ from honbun.block_features import (
     page_features,
 )
 from honbun.hashing import Counts, chars_flat, ngram_counts_flat, words_flat
-from honbun.normalize import compact, squeeze_spaces
+from honbun.normalize import squeeze_spaces
 from honbun.page import Page
+from honbun.site_context import SiteContext, block_keys
 from honbun.tokens import Token, block_tokens
 
 if TYPE_CHECKING:  # scipy is imported where it is used: scoring does without it
     import scipy.sparse as sp
-
-    from honbun.site_context import SiteContext
 
 STACK_WINDOW = (1, 2, 3, 5)  # neighbour offsets whose stage-1 probability stage 2 sees
 STACK_SMOOTH = (2, 5, 10)  # half-widths of windows whose mean/max stage 2 sees
@@ -207,7 +206,7 @@ def _prepared(
         dense=page_features(page, tokens, cfg.features),
         dom=dom,
         lemmas=lemmas,
-        keys=[compact(b.text) for b in page.blocks],
+        keys=block_keys(page),
         hashed=hash_blocks(dom, lemmas, [b.text for b in page.blocks]) if hashed else None,
     )
 
@@ -249,14 +248,16 @@ class Repetition:
         self.pages: Counter[str] = Counter()
 
     @staticmethod
-    def _count(pages: list[PreparedPage]) -> tuple[dict[str, Counter[str]], Counter[str]]:
-        counts: dict[str, Counter[str]] = {}
+    def _count(pages: list[PreparedPage]) -> SiteContext:
+        """The pages' counts by their prepared site (pages without a site count as one)."""
+        ctx = SiteContext()
         for p in pages:
-            counts.setdefault(p.site, Counter()).update(set(p.keys))
-        return counts, Counter(p.site for p in pages)
+            ctx.add_keys(p.site, p.keys)
+        return ctx
 
     def fit(self, pages: list[PreparedPage]) -> Repetition:
-        self.counts, self.pages = self._count(pages)
+        ctx = self._count(pages)
+        self.counts, self.pages = ctx.counts, ctx.pages
         return self
 
     def transform(
@@ -267,16 +268,12 @@ class Repetition:
         With a ``context`` (built over a batch that includes ``pages``), its counts stand
         for the batch's, so each page gets the same whichever chunk it is scored in.
         """
-        if context is not None:
-            batch, batch_pages = context.counts, context.pages
-        elif in_training:
-            batch, batch_pages = {}, Counter()
-        else:
-            batch, batch_pages = self._count(pages)
+        if context is None:
+            context = SiteContext() if in_training else self._count(pages)
         rows = []
         for p in pages:
-            c, b = self.counts.get(p.site, Counter()), batch.get(p.site, Counter())
-            others = self.pages[p.site] + batch_pages[p.site] - 1
+            c, b = self.counts.get(p.site, Counter()), context.counts.get(p.site, Counter())
+            others = self.pages[p.site] + context.pages[p.site] - 1
             n = np.array([c[k] + b[k] - 1 for k in p.keys], dtype=np.float32)
             rows.append(np.column_stack([np.log1p(np.maximum(n, 0)), np.full(p.n, others)]))
         if not rows:

@@ -54,8 +54,12 @@ class SiteContext:
         """Count one page (nothing for a page without a site)."""
         site = site_of(page)
         if site:
-            self.counts.setdefault(site, Counter()).update(set(block_keys(page)))
-            self.pages[site] += 1
+            self.add_keys(site, block_keys(page))
+
+    def add_keys(self, site: str, keys: list[str]) -> None:
+        """Count one page of ``site`` with these block keys (each key once per page)."""
+        self.counts.setdefault(site, Counter()).update(set(keys))
+        self.pages[site] += 1
 
     @classmethod
     def of(cls, pages: Iterable[Page]) -> SiteContext:
