@@ -92,8 +92,9 @@ def _run_fold(
     labels: list[np.ndarray],
     test: np.ndarray,
     together: bool = False,
-) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
-    """The fold's held-out pages scored one at a time, and (``together``) as one batch."""
+) -> list[list[np.ndarray]]:
+    """The fold's held-out pages scored one at a time, and (``together``) as one batch:
+    one list of probabilities per way of scoring."""
     from honbun.site_context import SiteContext
 
     test_set = set(test.tolist())
@@ -104,11 +105,11 @@ def _run_fold(
     # user scoring a single page never gets.
     alone = [model.predict_proba([prepared[i]])[0] for i in test]
     if not together:
-        return alone, None
+        return [alone]
     # ...and as `honbun score --site-context` sees the fold: its pages count each other.
     pages = [prepared[i] for i in test]
     context = SiteContext.of(p.page for p in pages)
-    return alone, model.scorer().predict_proba(pages, alone=True, context=context)
+    return [alone, model.scorer().predict_proba(pages, alone=True, context=context)]
 
 
 def _run_folds(
@@ -117,7 +118,7 @@ def _run_folds(
     labels: list[np.ndarray],
     tests: list[np.ndarray],
     together: bool,
-) -> list[tuple[list[np.ndarray], list[np.ndarray] | None]]:
+) -> list[list[list[np.ndarray]]]:
     """Several folds in one worker, so the pages are sent to each worker once, not per fold."""
     from threadpoolctl import threadpool_limits
 
@@ -147,7 +148,6 @@ def cross_validate_with_context(
     """:func:`cross_validate`, and the same fold models scoring each fold's pages with
     their site context (:mod:`honbun.site_context`; one site per leave-one-site-out fold)."""
     alone, together = _cross_validate(cfg, gold, prepared, folds, jobs, together=True)
-    assert together is not None
     return alone, together
 
 
@@ -158,7 +158,8 @@ def _cross_validate(
     folds: list[np.ndarray],
     jobs: int,
     together: bool,
-) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
+) -> list[list[np.ndarray]]:
+    """One list of out-of-fold probabilities (in ``gold`` order) per way of scoring."""
     from joblib import Parallel, delayed
 
     labels = [g.y for g in gold]
@@ -168,16 +169,14 @@ def _cross_validate(
         delayed(_run_folds)(cfg, prepared, labels, [folds[i] for i in chunk], together)
         for chunk in chunks
     )
-    alone: list[np.ndarray | None] = [None] * len(gold)
-    batch: list[np.ndarray | None] = [None] * len(gold)
+    outs: list[list[np.ndarray | None]] = [[None] * len(gold) for _ in range(1 + together)]
     for chunk, fold_results in zip(chunks, results, strict=True):
-        for f, (fold_alone, fold_batch) in zip(chunk, fold_results, strict=True):
-            for k, i in enumerate(folds[f]):
-                alone[i] = fold_alone[k]
-                batch[i] = fold_batch[k] if fold_batch is not None else None
-    assert all(o is not None for o in alone)
-    out = [o for o in alone if o is not None]
-    return out, ([b for b in batch if b is not None] if together else None)
+        for f, views in zip(chunk, fold_results, strict=True):
+            for out, probas in zip(outs, views, strict=True):
+                for i, p in zip(folds[f], probas, strict=True):
+                    out[i] = p
+    assert all(o is not None for out in outs for o in out)
+    return [[o for o in out if o is not None] for out in outs]
 
 
 def score_model(
