@@ -333,6 +333,41 @@ def test_rules_drop_a_prompt_only_when_switched_on(tmp_path) -> None:
     assert apply(ModelConfig(drop_prompts=False), [p], proba)[0].tolist() == [0.6, 0.9]
 
 
+@pytest.mark.parametrize(
+    ("text", "promo"),
+    [
+        ("あわせて読みたい", True),
+        ("【関連記事】", True),
+        ("■ アクセスランキング（国内）", True),
+        ("＞＞もっと見る", True),
+        ("[ＰＲ]", True),
+        ("広告掲載について", True),
+        ("最新記事", True),
+        # The same words opening body text, or too long for a heading.
+        ("広告データの集計を効率化する「広告データ自動取得機能」", False),
+        ("PRINT LENGTH", False),
+        ("関連して、ロシア国防省は北朝鮮兵の派遣を否定した。", False),
+        ("最新の衛星画像によると、北朝鮮軍の部隊がクルスク州に移動したとみられる。", False),
+        ("北朝鮮兵の派遣についての関連記事", False),
+        ("おすすめは駅前のラーメン店で、濃厚なスープが地元の人に評判になっている。", False),
+    ],
+)
+def test_promos(text: str, promo: bool) -> None:
+    from honbun.rules import is_promo
+
+    assert is_promo(text) is promo
+
+
+def test_rules_drop_a_promo_heading_only_when_switched_on(tmp_path) -> None:
+    from honbun.boilerplate import ModelConfig
+    from honbun.rules import apply
+
+    p = _prepared_html(tmp_path, "<h2>あわせて読みたい</h2><p>北朝鮮兵が派遣された。</p>", "無題")
+    proba = [np.array([0.6, 0.9])]
+    assert apply(ModelConfig(), [p], proba)[0].tolist() == [0.0, 0.9]
+    assert apply(ModelConfig(drop_promos=False), [p], proba)[0].tolist() == [0.6, 0.9]
+
+
 def test_blocks_in_chrome_regions_are_dropped(tmp_path) -> None:
     from honbun.boilerplate import ModelConfig
     from honbun.rules import apply

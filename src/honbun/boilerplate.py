@@ -91,6 +91,7 @@ class ModelConfig:
     drop_captions: bool = True  # nor is a block opened by a caption label (写真：…)
     drop_title_echo: bool = True  # nor a verbatim copy of "<title>" with its site name
     drop_prompts: bool = True  # nor a short sign-in/subscription prompt (会員限定です)
+    drop_promos: bool = True  # nor a short read-also or ranking heading (あわせて読みたい)
     drop_regions: bool = True  # nor a block inside <nav>, <aside> or <footer>
     drop_classes: bool = True  # nor one in an element classed comments, calendar, sidebar…
     min_body: bool = True  # every page keeps its most likely block (and its slot) as body

@@ -32,6 +32,7 @@ HEADLINE_F1 = 0.8  # bigram F1 with a <title> segment a heading needs to be the 
 HEADLINE_LINKS = 0.5  # a headline has less of its text in links than this (not a logo)
 DROPPED = 0.0  # body probability reported for a block a rule drops
 PROMPT_MAX_CHARS = 40  # a sign-in/subscription prompt is a short line, not a paragraph
+PROMO_MAX_CHARS = 30  # so is a read-also or ranking heading
 # Regions (by tag or ARIA role) that hold no article text: no gold body block lies in one.
 CHROME_REGIONS = frozenset({"nav", "aside", "footer"})
 # Class/id tokens that name a chrome region, after Readability's "unlikely candidates"
@@ -68,6 +69,18 @@ _DATE_MARK = re.compile(r"[年月日時]|\d{4}|\d[:：]\d\d")
 _PROMPT = re.compile(
     r"会員限定|有料会員|会員登録|ログイン|購読|有料記事|続きを読む|続きは|残り\d+文字"
     r"|会員になると|お申し込み|無料で読める|登録する"
+)
+# A read-also, ranking or "more" heading that introduces a list of other articles
+# (あわせて読みたい, 【関連記事】, アクセスランキング, もっと見る, [PR]): short, and opening
+# with the heading word after any bullets or brackets. 広告 and PR only as words of their
+# own: 広告データの集計… and PRINT LENGTH are body on our pages.
+_PROMO = re.compile(
+    r"[\s■□◆◇●○▼▽▶▷►★☆※◎【】\[\]（）()<>《》〈〉「」『』:：・|｜>＞\-]*(?:"
+    r"(?:あわせて|合わせて|併せて)(?:読みたい|読む|チェック)|関連(?:記事|ニュース|リンク|情報)"
+    r"|(?:こちらも|編集部の)?(?:おすすめ|オススメ)|人気(?:記事|ニュース|の記事|エントリー?)"
+    r"|(?:アクセス|記事|週間|月間|総合)?ランキング|よく読まれている|注目(?:記事|の?ニュース)"
+    r"|最新(?:記事|の?ニュース|の記事)|新着|この記事を読んだ|[次前]の記事|もっと(?:見る|読む)"
+    r"|広告(?:掲載|について|$)|PR(?![A-Za-z]))"
 )
 # A caption's opening label: "写真：…", "（写真）…", "図1：…", "【画像】…", "出典：…".
 _CAPTION = re.compile(r"[（(【［\[]?(写真|画像|図|表|出典|撮影|提供)\d*[:：｜|/／）)】］\]]")
@@ -111,6 +124,11 @@ def is_prompt(text: str) -> bool:
     return _is_prompt(nfkc(text))
 
 
+def is_promo(text: str) -> bool:
+    """Whether ``text`` is a short read-also, ranking or "more" heading (関連記事, もっと見る)."""
+    return _is_promo(nfkc(text).strip())
+
+
 def _is_dateline(text: str) -> bool:
     return bool(_DATELINE.fullmatch(text)) and bool(_DATE_MARK.search(text))
 
@@ -123,11 +141,16 @@ def _is_prompt(text: str) -> bool:
     return len(text) <= PROMPT_MAX_CHARS and bool(_PROMPT.search(text))
 
 
+def _is_promo(text: str) -> bool:
+    return len(text) <= PROMO_MAX_CHARS and bool(_PROMO.match(text))
+
+
 # The rules that judge a block by its own text: config switch -> test of the NFKC'd text.
 TEXT_RULES: dict[str, Callable[[str], bool]] = {
     "drop_datelines": _is_dateline,
     "drop_captions": _is_caption,
     "drop_prompts": _is_prompt,
+    "drop_promos": _is_promo,
 }
 
 
