@@ -364,6 +364,48 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _site_copies() -> tuple[list[dict], list]:
+    """One page as it would come from two pages of one site and one page of another."""
+    from honbun.loaders import page_from_bytes
+
+    raw = (ROOT / "data/raw/pages/htmldate-ja/article.auone.jp-tax.html").read_text("utf-8")
+    rows = []
+    for k, host in enumerate(["news.example.jp", "news.example.jp", "other.example.jp"]):
+        canonical = f"<link rel='canonical' href='https://{host}/{k}'>"
+        rows.append({"doc_id": f"p{k}", "format": "html",
+                     "content": raw.replace("<head>", "<head>" + canonical, 1)})  # fmt: skip
+    pages = [page_from_bytes(r["content"].encode(), r["doc_id"], r["doc_id"], "html") for r in rows]
+    return rows, pages
+
+
+def test_pyfunc_scores_a_request_with_its_site_context(trained: dict, model, monkeypatch) -> None:
+    import mlflow.pyfunc
+    import pandas as pd
+
+    from honbun.inference import BlockScorer
+
+    pyfunc = mlflow.pyfunc.load_model(f"runs:/{trained['first']['run_id']}/model")
+    rows, pages = _site_copies()
+    frame = pd.DataFrame(rows)
+    alone = list(model.score_many(pages))
+    together = list(model.with_site_context(pages).score_many(pages))
+    # The tiny model saw one page per site, so repetition moves no score of it: record
+    # which site context reaches the block model instead.
+    seen = []
+    original = BlockScorer.predict_proba
+
+    def recording(self, pages, alone=False, context=None):
+        seen.append(None if context is None else dict(context.pages))
+        return original(self, pages, alone, context)
+
+    monkeypatch.setattr(BlockScorer, "predict_proba", recording)
+    assert pyfunc.predict(frame) == alone
+    assert seen and all(c is None for c in seen)
+    seen.clear()
+    assert pyfunc.predict(frame, params={"site_context": True}) == together
+    assert seen and all(c == {"news.example.jp": 2, "other.example.jp": 1} for c in seen)
+
+
 def test_mlflow_serving_answers_invocations_with_the_scoring_json(trained: dict, model) -> None:
     import signal
     import subprocess
@@ -418,6 +460,17 @@ def test_mlflow_serving_answers_invocations_with_the_scoring_json(trained: dict,
         want = model.score(page_from_bytes(content.encode(), "seed0", "seed0", "text"))
         assert got[0] == json.loads(json.dumps(want))
         assert "error" in got[1]
+        # With `"params": {"site_context": true}` the request's pages make a site context.
+        rows, pages = _site_copies()
+        body = {"dataframe_records": rows, "params": {"site_context": True}}
+        req = urllib.request.Request(
+            f"{base}/invocations", data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )  # fmt: skip
+        with urllib.request.urlopen(req, timeout=60) as r:
+            got = json.loads(r.read())["predictions"]
+        want = list(model.with_site_context(pages).score_many(pages))
+        assert got == json.loads(json.dumps(want))
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)

@@ -3,6 +3,8 @@
 Input: a DataFrame with columns ``doc_id``, ``format`` (``html``/``text``, or empty to
 sniff) and ``content`` (the page's text). Output: one result dict per row (error records
 for pages that fail), so ``mlflow models serve`` answers ``{"predictions": [...]}``.
+Parameter ``site_context`` (default false): score the request's pages against the site
+context they make together, as ``honbun score --site-context`` does with its inputs.
 """
 
 from __future__ import annotations
@@ -36,5 +38,10 @@ class HonbunPyfunc(mlflow.pyfunc.PythonModel):
                 out.append(None)  # scored below, with the other pages of the request
             except PageError as exc:
                 out.append(error_result(exc))
-        scored = iter(self.model.score_many(pages))  # chunks of pages, as `honbun score`
+        model = self.model
+        if (params or {}).get("site_context"):
+            # A site's blocks that repeat on its other pages in this request count as its
+            # boilerplate; a page alone on its site scores as it does alone.
+            model = model.with_site_context(pages)
+        scored = iter(model.score_many(pages))  # chunks of pages, as `honbun score`
         return [r if r is not None else next(scored) for r in out]

@@ -128,7 +128,7 @@ def log_pyfunc(mlflow: Any, model_path: Path, registered: str) -> Any:
 
     import pandas as pd
     from mlflow.models import ModelSignature
-    from mlflow.types import ColSpec, Schema
+    from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
 
     from honbun.pyfunc import HonbunPyfunc
 
@@ -139,7 +139,8 @@ def log_pyfunc(mlflow: Any, model_path: Path, registered: str) -> Any:
     signature = ModelSignature(
         inputs=Schema(
             [ColSpec("string", "doc_id"), ColSpec("string", "format"), ColSpec("string", "content")]
-        )
+        ),
+        params=ParamSchema([ParamSpec("site_context", "boolean", False)]),
     )
     reqs = [
         f"{p}=={md.version(p)}"
