@@ -7,7 +7,8 @@ switch in :class:`~honbun.boilerplate.ModelConfig`. They run in this order:
 1. drops (:data:`TEXT_RULES`, :func:`drop_title_echo`): a block that is nothing but a
    date/time stamp (``drop_datelines``) is not article text, nor is a block that a
    caption label opens (``drop_captions``), a short sign-in or subscription prompt such
-   as 読者会員限定です (``drop_prompts``), or a verbatim copy of the ``<title>`` with its
+   as 読者会員限定です (``drop_prompts``), a short read-also or ranking heading such as
+   あわせて読みたい (``drop_promos``), or a verbatim copy of the ``<title>`` with its
    site name, a text-to-speech or share element (``drop_title_echo``), or a block inside
    ``<nav>``, ``<aside>`` or ``<footer>`` (``drop_regions``) or in an element whose
    class or id names a chrome region such as ``comments`` or ``calendar``
