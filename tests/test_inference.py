@@ -270,3 +270,23 @@ def test_site_context_counts_the_other_pages_of_a_site_whatever_the_chunk(
         assert np.array_equal(t, o) and np.array_equal(t, b)
     alone = dense_design(pages[:1], rep, training=False)[:, -2:]
     assert alone.tolist() == [[0, 0], [0, 0]]  # by itself, a page sees no other page
+
+
+def test_a_page_without_a_site_scores_with_a_context_as_it_does_alone(
+    block_model: BlockModel, tmp_path: Path
+) -> None:
+    from honbun.boilerplate import dense_design
+    from honbun.site_context import SiteContext, site_of
+
+    raw = [
+        _site_page(tmp_path, "a", "news.example.jp", "北朝鮮兵がロシアに派遣された。"),
+        _site_page(tmp_path, "b", "", "米国防総省は一万人と推定した。"),
+        _site_page(tmp_path, "c", "", "韓国の情報機関が発表した。"),
+    ]
+    ctx = SiteContext.of(raw)
+    assert ctx.pages == {"news.example.jp": 1}  # the pages without a site are not counted
+    pages = [prepare(p, block_model.cfg, site_of(p)) for p in raw]
+    rep = block_model.scorer().rep
+    with_ctx = dense_design(pages, rep, training=False, context=ctx)[:, -2:]
+    alone = np.vstack([dense_design([p], rep, training=False)[:, -2:] for p in pages])
+    assert with_ctx.tolist() == alone.tolist() == [[0, 0]] * 6  # b and c: not one site

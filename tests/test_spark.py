@@ -190,6 +190,122 @@ def test_score_spark_command_end_to_end(
     assert "already exists" in capsys.readouterr().err
 
 
+def _site_rows() -> list[dict]:
+    """One HTML page as two pages of one site (once more as a duplicate row), the same
+    page on another site, a text page (no site), a page with no site tag, an empty page."""
+    from honbun.decode import decode_bytes
+
+    raw = decode_bytes((PAGES / "htmldate-ja/article.auone.jp-tax.html").read_bytes()).text
+    other = decode_bytes((PAGES / HTML_PAGES[1][1]).read_bytes()).text
+    rows = []
+    for k, host in enumerate(["news.example.jp", "news.example.jp", "other.example.jp"]):
+        canonical = f"<link rel='canonical' href='https://{host}/{k}'>"
+        html = raw.replace("<head>", "<head>" + canonical, 1)
+        rows.append({"doc_id": f"p{k}", "format": "html", "content": html})
+    rows.append(dict(rows[0]))  # the same input twice: it counts twice, as in honbun score
+    canonical = "<link rel='canonical' href='https://news.example.jp/other'>"
+    rows.append(
+        {
+            "doc_id": "p3",
+            "format": None,
+            "content": other.replace("<head>", "<head>" + canonical, 1),
+        }
+    )
+    seed = sorted((ROOT / "seeds").glob("*.txt"))[0].read_text("utf-8")
+    rows.append({"doc_id": "seed", "format": "text", "content": seed})
+    rows.append({"doc_id": "empty", "format": "text", "content": ""})
+    return rows
+
+
+def test_site_context_counts_equal_the_local_ones(spark):
+    from honbun.loaders import page_from_bytes
+    from honbun.site_context import SiteContext, block_keys, site_of
+
+    rows = _site_rows()
+    df = spark.createDataFrame(rows, "doc_id string, format string, content string")
+    got = hs.with_site_context(hs._prepare(df)).collect()
+    assert len(got) == len(rows)
+    local = SiteContext()
+    pages = {}
+    for r in rows[:-1]:  # the empty page cannot be read
+        page = page_from_bytes(r["content"].encode(), r["doc_id"], r["doc_id"], r["format"])
+        local.add(page)
+        pages[r["doc_id"]] = page
+    assert local.pages == {"news.example.jp": 4, "other.example.jp": 1}
+    for r in got:
+        if r.doc_id in ("seed", "empty"):  # no site, or unreadable: scored alone
+            assert r._site is None and r._key_counts is None
+            continue
+        page = pages[r.doc_id]
+        assert r._site == site_of(page) and r._site_pages == local.pages[r._site]
+        ctx = hs.page_context(page, r._site, dict(r._key_counts), r._site_pages)
+        keys = set(block_keys(page))
+        assert ctx.counts[r._site] == {k: local.counts[r._site][k] for k in keys}
+        assert ctx.pages == {r._site: local.pages[r._site]}
+    # p0's blocks are on p0, its duplicate row and p1; a few also on the site's other page
+    p0 = next(r for r in got if r.doc_id == "p0")
+    counts = list(dict(p0._key_counts).values())
+    assert set(counts) == {3, 4} and counts.count(3) > counts.count(4)
+
+
+def test_score_spark_with_site_context_equals_honbun_score_with_it(
+    spark, model_dir, tmp_path, monkeypatch
+):
+    import honbun
+
+    rows = _site_rows()
+    files = []
+    for k, r in enumerate(rows):
+        f = (
+            tmp_path
+            / f"{k}-{r['doc_id']}.{'html' if r['format'] == 'html' else 'txt' if r['format'] else 'page'}"
+        )
+        f.write_text(r["content"] or "", encoding="utf-8")
+        files.append(f)
+    model = honbun.load_model(model_dir)
+    want = [
+        json.loads(hs.dumps({**res, "doc_id": r["doc_id"], "source": r["doc_id"]}))
+        for r, res in zip(rows, model.with_site_context(files).score_many(files), strict=True)
+    ]
+    df = spark.createDataFrame(rows, "doc_id string, format string, content string")
+    out = hs.score_dataframe(df, model_dir, partitions=2, site_context=True).collect()
+    got = sorted((json.loads(r.result) for r in out), key=lambda g: g["doc_id"])
+    want = sorted(want, key=lambda w: w["doc_id"])
+    assert got == want
+    # The command's --site-context: the same records, in doc_id order, in one file.
+    src = tmp_path / "pages.jsonl"
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    scored = tmp_path / "scored.jsonl"
+    assert hs.main([str(src), str(scored), "--model", model_dir, "--site-context"]) == 1
+    assert [json.loads(x) for x in scored.read_text("utf-8").splitlines()] == want
+
+
+def test_score_record_scores_against_the_context_it_is_given(model_dir, monkeypatch):
+    import honbun
+    from honbun.inference import BlockScorer
+    from honbun.site_context import block_keys
+
+    model = honbun.load_model(model_dir)
+    r = _site_rows()[0]
+    seen = []
+    original = BlockScorer.predict_proba
+
+    def recording(self, pages, alone=False, context=None):
+        seen.append(None if context is None else (dict(context.pages), context.counts))
+        return original(self, pages, alone, context)
+
+    monkeypatch.setattr(BlockScorer, "predict_proba", recording)
+    hs.score_record(model, "p0", r["content"], "html")
+    assert seen == [None]
+    page = hs._load("p0", r["content"], "html", "p0")
+    counts = {hs.key_hash(k): 2 for k in set(block_keys(page))}
+    seen.clear()
+    hs.score_record(model, "p0", r["content"], "html", context=("news.example.jp", counts, 2))
+    ((pages, per_site),) = seen
+    assert pages == {"news.example.jp": 2}
+    assert set(per_site["news.example.jp"].values()) == {2}
+
+
 def test_one_model_per_python_worker(spark, model_dir):
     def models(batches):
         import os

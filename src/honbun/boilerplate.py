@@ -273,8 +273,13 @@ class Repetition:
             context = SiteContext() if in_training else self._count(pages)
         rows = []
         for p in pages:
-            c, b = self.counts.get(p.site, Counter()), context.counts.get(p.site, Counter())
-            others = self.pages[p.site] + context.pages[p.site] - 1
+            batch = context
+            if not in_training and not context.pages[p.site]:
+                # A page the context does not hold (it has no site) counts itself alone,
+                # so it scores as it does without a context.
+                batch = self._count([p])
+            c, b = self.counts.get(p.site, Counter()), batch.counts.get(p.site, Counter())
+            others = self.pages[p.site] + batch.pages[p.site] - 1
             n = np.array([c[k] + b[k] - 1 for k in p.keys], dtype=np.float32)
             rows.append(np.column_stack([np.log1p(np.maximum(n, 0)), np.full(p.n, others)]))
         if not rows:

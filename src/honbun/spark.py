@@ -6,6 +6,11 @@ sniffs it) and ``source`` (defaults to ``doc_id``). Each row becomes ``doc_id`` 
 ``result``: the JSON string ``honbun score`` would write for that page. A page that fails
 becomes an error record (:func:`honbun.scoring.error_result`) — never a failed job.
 
+With ``site_context`` a first pass counts, per site (:func:`honbun.site_context.site_of`),
+how many input pages hold each block text, as ``honbun score --site-context`` does over
+its inputs; the counts are joined back to each page (keyed by a 64-bit hash of the text,
+so the shuffle carries numbers, not paragraphs) and the page is scored against them.
+
 Only the model *path* travels with the tasks; each Python worker loads the model once
 (fugashi Taggers do not pickle) and keeps it for every partition it runs afterwards.
 
@@ -16,12 +21,14 @@ works without the ``spark`` extra.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
 import sys
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +37,8 @@ INSTALL_HINT = (
     "(and Java 17+ for Spark itself)"
 )
 RESULT_SCHEMA_DDL = "doc_id string, result string"
+KEYS_SCHEMA_DDL = "_page bigint, _site string, _keys array<bigint>"
+CONTEXT_COLUMNS = ("_site", "_key_counts", "_site_pages")
 JSONL_READ_SCHEMA = (
     "doc_id string, format string, content string, source string, _corrupt_record string"
 )
@@ -93,6 +102,38 @@ def _worker_model(path: str) -> Any:
     return model
 
 
+def _load(doc_id: str, content: str | bytes | None, fmt: str | None, source: str) -> Any:
+    """The Page of one input row (raises PageError for a bad one)."""
+    from honbun.errors import PageError
+    from honbun.loaders import page_from_bytes
+
+    kind = (fmt or "").strip().lower() or None
+    if kind is not None and kind not in FORMATS:
+        raise PageError(source, f"unknown format {fmt!r} (expected html, text or null)")
+    if isinstance(content, (bytes, bytearray, memoryview)):
+        data = bytes(content)
+    else:
+        data = ("" if content is None else str(content)).encode("utf-8")
+    return page_from_bytes(data, source, doc_id or None, kind)
+
+
+def key_hash(key: str) -> int:
+    """A block key (:func:`honbun.site_context.block_keys`) as a signed 64-bit integer."""
+    digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def page_context(page: Any, site: str, key_counts: dict[int, int], site_pages: int) -> Any:
+    """The :class:`~honbun.site_context.SiteContext` of one page, from its site's counts
+    by key hash: what ``SiteContext`` over all the input pages holds for this page's keys."""
+    from collections import Counter
+
+    from honbun.site_context import SiteContext, block_keys
+
+    counts = Counter({k: key_counts.get(key_hash(k), 0) for k in set(block_keys(page))})
+    return SiteContext(counts={site: counts}, pages=Counter({site: site_pages}))
+
+
 def score_record(
     model: Any,
     doc_id: str | None,
@@ -100,33 +141,90 @@ def score_record(
     fmt: str | None = None,
     source: str | None = None,
     explain: bool = False,
+    context: tuple[str, dict[int, int], int] | None = None,
 ) -> dict[str, Any]:
     """Score one page given as text (or bytes): the dict ``honbun score`` writes for it.
 
+    ``context``: the page's site, its site's page count per block-key hash and its
+    site's number of pages (the site-context pass); None scores the page alone.
     Never raises for a bad page: it gets an error record (with the input ``doc_id``).
     """
     from honbun.batch import guarded
-    from honbun.errors import PageError
-    from honbun.loaders import page_from_bytes
+    from honbun.scoring import Model
 
     doc_id = "" if doc_id is None else str(doc_id)
     source = str(source) if source else doc_id
 
     def run() -> dict[str, Any]:
-        kind = (fmt or "").strip().lower() or None
-        if kind is not None and kind not in FORMATS:
-            raise PageError(source, f"unknown format {fmt!r} (expected html, text or null)")
-        if isinstance(content, (bytes, bytearray, memoryview)):
-            data = bytes(content)
-        else:
-            data = ("" if content is None else str(content)).encode("utf-8")
-        page = page_from_bytes(data, source, doc_id or None, kind)
-        return model.score(page, explain=explain)  # type: ignore[no-any-return]
+        page = _load(doc_id, content, fmt, source)
+        scorer = model
+        if context is not None:
+            scorer = Model(model.bundle, page_context(page, *context))
+        return scorer.score(page, explain=explain)  # type: ignore[no-any-return]
 
     res: dict[str, Any] = guarded(source, run)
     if "error" in res and doc_id:
         res["doc_id"] = doc_id  # so the record joins back to its input row
     return res
+
+
+def _partition_keys() -> Callable[[Iterator[Any]], Iterator[Any]]:
+    """The site-context pass over a partition: each readable page with a site gives its
+    row hash, its site and the hashes of its distinct block keys (no model is loaded)."""
+
+    def keys_of(batches: Iterator[Any]) -> Iterator[Any]:
+        import pyarrow as pa
+
+        from honbun.batch import guarded
+        from honbun.site_context import block_keys, site_of
+
+        schema = pa.schema(
+            [("_page", pa.int64()), ("_site", pa.string()), ("_keys", pa.list_(pa.int64()))]
+        )
+        for batch in batches:
+            cols = batch.to_pydict()
+            corrupt = cols.get("_corrupt_record") or [None] * batch.num_rows
+            out: dict[str, list[Any]] = {"_page": [], "_site": [], "_keys": []}
+            for i in range(batch.num_rows):
+                if corrupt[i] is not None:
+                    continue  # scored as an error record; counts for no site
+                doc_id = "" if cols["doc_id"][i] is None else str(cols["doc_id"][i])
+                source = str(cols["source"][i]) if cols["source"][i] else doc_id
+
+                row = (doc_id, cols["content"][i], cols["format"][i], source)
+                page = guarded(source, partial(_load, *row))
+                site = "" if isinstance(page, dict) else site_of(page)
+                if site:  # unreadable pages and pages without a site count for none
+                    out["_page"].append(cols["_page"][i])
+                    out["_site"].append(site)
+                    out["_keys"].append(sorted({key_hash(k) for k in block_keys(page)}))
+            yield pa.RecordBatch.from_pydict(out, schema=schema)
+
+    return keys_of
+
+
+def with_site_context(pages: Any) -> Any:
+    """``pages`` (prepared input rows) with each page's site-context columns.
+
+    Adds ``_site``, ``_key_counts`` (map: block-key hash -> number of the site's input
+    pages holding that block) and ``_site_pages``; null for pages without a site (scored
+    alone). Each input row counts once, duplicates too, as in ``honbun score``.
+    """
+    from pyspark.sql import functions as F
+
+    hashed = pages.withColumn("_page", F.xxhash64("doc_id", "source", "format", "content"))
+    keyed = hashed.mapInArrow(_partition_keys(), KEYS_SCHEMA_DDL)
+    site_pages = keyed.groupBy("_site").agg(F.count(F.lit(1)).alias("_site_pages"))
+    exploded = keyed.select("_page", "_site", F.explode("_keys").alias("_key"))
+    key_counts = exploded.groupBy("_site", "_key").agg(F.count(F.lit(1)).alias("_n"))
+    per_page = (
+        exploded.dropDuplicates(["_page", "_key"])  # duplicate rows share one row hash
+        .join(key_counts, ["_site", "_key"])
+        .groupBy("_page", "_site")
+        .agg(F.map_from_entries(F.collect_list(F.struct("_key", "_n"))).alias("_key_counts"))
+        .join(site_pages, "_site")
+    )
+    return hashed.join(per_page, "_page", "left").drop("_page")
 
 
 def dumps(result: dict[str, Any]) -> str:
@@ -148,6 +246,7 @@ def _partition_scorer(model_path: str, explain: bool) -> Callable[[Iterator[Any]
             cols = batch.to_pydict()
             n = batch.num_rows
             corrupt = cols.get("_corrupt_record") or [None] * n
+            sites = cols.get("_site") or [None] * n
             ids: list[str] = []
             results: list[str] = []
             for i in range(n):
@@ -155,6 +254,10 @@ def _partition_scorer(model_path: str, explain: bool) -> Callable[[Iterator[Any]
                 if corrupt[i] is not None:
                     res = _malformed(corrupt[i], doc_id or "")
                 else:
+                    context = None
+                    if sites[i] is not None:
+                        counts = dict(cols["_key_counts"][i])  # Arrow maps: (key, n) pairs
+                        context = (sites[i], counts, cols["_site_pages"][i])
                     res = score_record(
                         model,
                         doc_id,
@@ -162,6 +265,7 @@ def _partition_scorer(model_path: str, explain: bool) -> Callable[[Iterator[Any]
                         cols["format"][i],
                         cols["source"][i],
                         explain,
+                        context,
                     )
                 ids.append(doc_id or "")
                 results.append(dumps(res))
@@ -223,8 +327,12 @@ def score_dataframe(
     partitions: int | None = None,
     explain: bool = False,
     sort: bool = True,
+    site_context: bool = False,
 ) -> Any:
     """Score a DataFrame of pages; return ``doc_id, result`` (JSON string) per input row.
+
+    ``site_context``: score each page against the other input pages of its site
+    (:func:`with_site_context`), as ``honbun score --site-context`` does.
 
     The pages are spread over ``partitions`` scoring tasks (default: the cluster's default
     parallelism); each Python worker loads the model once, not per row. With ``sort`` the
@@ -237,6 +345,8 @@ def score_dataframe(
 
     pages = _prepare(df)
     n = int(partitions) if partitions else _default_partitions(df)
+    if site_context:
+        pages = with_site_context(pages)
     if sort:  # ties (same doc_id) broken by source, format, a hash of the content
         keys = [
             F.col("doc_id").asc_nulls_first(),
@@ -414,6 +524,12 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input-format", choices=["auto", "jsonl", "parquet"], default="auto")
     p.add_argument("--master", help="Spark master (default: spark-submit's, else local[*])")
     p.add_argument("--explain", action="store_true", help="terms behind each topic label")
+    p.add_argument(
+        "--site-context",
+        action="store_true",
+        help="count each site's repeated blocks over the input first, as `honbun score "
+        "--site-context` (one more pass over the input)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace OUTPUT if it exists")
 
 
@@ -454,7 +570,9 @@ def run(args: argparse.Namespace) -> int:
             return 2
         pages = read_pages(spark, args.input, args.input_format)
         single = single_file_output(args.output)  # sorted after scoring, in one task
-        results = score_dataframe(pages, args.model, args.partitions, args.explain, not single)
+        results = score_dataframe(
+            pages, args.model, args.partitions, args.explain, not single, args.site_context
+        )
         write_jsonl(spark, results, args.output, overwrite=args.overwrite)
         counts = (
             spark.read.text(args.output)
