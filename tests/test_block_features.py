@@ -373,7 +373,7 @@ def test_blocks_in_chrome_regions_are_dropped(tmp_path) -> None:
     from honbun.rules import apply
 
     body = (
-        "<nav><p>トップ</p></nav><div role='complementary'><p>人気の記事です。</p></div>"
+        "<nav><p>トップ</p></nav><div role='complementary'><p>今日の天気です。</p></div>"
         "<article><p>北朝鮮兵がロシアに派遣された。</p></article><footer><p>会社概要</p></footer>"
     )
     p = _prepared_html(tmp_path, body, "無題")
@@ -408,7 +408,7 @@ def test_blocks_in_chrome_classes_are_dropped_unless_the_class_holds_the_article
     article = "北朝鮮兵がロシアに派遣されたと米国防総省が発表し、その数は一万人に上ると推定した。"
     body = (
         f"<div class='x'><p>{'トップ ニュース 国際 政治 経済 社会 スポーツ ' * 4}</p></div>"
-        f"<div class='main-with-sidebar'><p>{article}</p><p>関連記事</p></div>"
+        f"<div class='main-with-sidebar'><p>{article}</p><p>続報</p></div>"
     )
     p = _prepared_html(tmp_path, body, "無題")
     proba = [np.array([0.1, 0.9, 0.6])]
