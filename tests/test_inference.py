@@ -110,6 +110,32 @@ def test_block_model_predicts_through_its_export(block_model: BlockModel, pages_
     )
 
 
+def test_blend_averages_a_plain_hgb_into_the_stacked_probabilities(pages_and_labels) -> None:
+    import dataclasses
+
+    from honbun.rules import TEXT_RULES
+
+    pages, labels = pages_and_labels
+    switches = [*TEXT_RULES, "drop_title_echo", "drop_regions", "drop_classes"]
+    no_rules = {k: False for k in [*switches, "min_body", "keep_headline"]}
+    cfg = ModelConfig(hgb_max_iter=30, blend_hgb=0.25, **no_rules)
+    model = BlockModel(cfg).fit(pages[:-3], labels[:-3])
+    scorer = model.scorer()
+    assert scorer.blend is not None
+    test = pages[-3:]
+    stacked = np.concatenate(dataclasses.replace(scorer, blend=None).predict_proba(test))
+    dense = model._dense(test, training=False)
+    plain = model.blend_.predict_proba(dense)[:, 1]
+    got = np.concatenate(scorer.predict_proba(test))
+    np.testing.assert_allclose(got, 0.75 * stacked + 0.25 * plain, atol=1e-9)
+    assert not np.allclose(got, stacked)
+    assert (
+        BlockModel(ModelConfig(hgb_max_iter=30)).fit(pages[:4], labels[:4]).scorer().blend is None
+    )
+    with pytest.raises(ValueError, match="blend_hgb"):
+        ModelConfig.from_dict({"blend_hgb": 1.0})
+
+
 def test_pages_scored_alone_in_a_batch_get_their_own_probabilities(
     block_model: BlockModel, pages_and_labels
 ) -> None:

@@ -97,6 +97,9 @@ class ModelConfig:
     min_body: bool = True  # every page keeps its most likely block (and its slot) as body
     keep_headline: bool = True  # the heading that repeats the page's <title> stays body
     stage2_neighbours: bool = True  # stage 2 also sees the neighbours' dense features
+    # Share of a plain gradient-boosted model on the dense features (the "hgb" model) in
+    # the stacked model's body probability, averaged in before the rules (0: stacked only).
+    blend_hgb: float = 0.0
     refit: bool = True  # refit both stages on all pages; False: average the inner-fold models
 
     @classmethod
@@ -110,6 +113,8 @@ class ModelConfig:
         d.setdefault("seed", seed)
         if d.get("model", "stacked") not in ("logreg", "hgb", "stacked"):
             raise ValueError(f"[boilerplate] model must be logreg, hgb or stacked: {d['model']}")
+        if not 0.0 <= float(d.get("blend_hgb", 0.0)) < 1.0:
+            raise ValueError(f"[boilerplate] blend_hgb must be in [0, 1): {d['blend_hgb']}")
         if d.get("stage1", "linear") not in STAGE1_KINDS:
             raise ValueError(f"[boilerplate] stage1 must be one of {STAGE1_KINDS}: {d['stage1']}")
         return cls(features=feats, **d)
@@ -744,6 +749,7 @@ class BlockModel:
         self.threshold_ = DECISION
         self.stage1_: list[list[Any]] = []
         self.stage2_: list[QuantizedHGB] = []
+        self.blend_: QuantizedHGB | None = None
         if cfg.model == "hgb":
             self.stage2_ = [self._hgb().fit(dense, y, sample_weight=w)]
             return self
@@ -779,6 +785,8 @@ class BlockModel:
                 )
         if cfg.refit:
             self.stage2_ = [self._hgb().fit(X2, y, sample_weight=w)]
+        if cfg.blend_hgb:
+            self.blend_ = self._hgb().fit(dense, y, sample_weight=w)
         return self
 
     @staticmethod

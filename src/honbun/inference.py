@@ -274,6 +274,7 @@ class BlockScorer:
     stage1: list[list[LinearBlocks | Forest]]
     stage2: list[Forest]
     threshold: float
+    blend: Forest | None = None  # the plain gradient-boosted model (cfg.blend_hgb), if any
 
     def predict_proba(
         self, pages: list[PreparedPage], alone: bool = False, context: SiteContext | None = None
@@ -305,6 +306,11 @@ class BlockScorer:
                 X2 = stage2_design(pages, dense, s1, self.stage2_own)
                 proba = np.mean([m.predict_proba(X2)[:, 1] for m in self.stage2], axis=0)
                 proba = rescale(proba, self.threshold)
+            if self.blend is not None:
+                # A second opinion that never saw stage 1's votes: on an unseen site the
+                # stacked model's sharp stage-1 votes are sometimes wrong together.
+                w = self.cfg.blend_hgb
+                proba = (1 - w) * proba + w * self.blend.predict_proba(dense)[:, 1]
         return rules.apply(self.cfg, pages, _split(proba, pages))
 
 
@@ -348,6 +354,7 @@ def export_block_model(model: Any) -> BlockScorer:
         stage1=stage1,
         stage2=[export_forest(m) for m in model.stage2_],
         threshold=float(model.threshold_),
+        blend=None if getattr(model, "blend_", None) is None else export_forest(model.blend_),
     )
 
 
