@@ -38,7 +38,6 @@ INSTALL_HINT = (
 )
 RESULT_SCHEMA_DDL = "doc_id string, result string"
 KEYS_SCHEMA_DDL = "_page bigint, _site string, _keys array<bigint>"
-CONTEXT_COLUMNS = ("_site", "_key_counts", "_site_pages")
 JSONL_READ_SCHEMA = (
     "doc_id string, format string, content string, source string, _corrupt_record string"
 )
