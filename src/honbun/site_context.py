@@ -39,6 +39,13 @@ def block_keys(page: Page) -> list[str]:
     return [compact(b.text) for b in page.blocks]
 
 
+def counted(page: Page) -> tuple[str, list[str]] | None:
+    """What a site context counts of ``page``: its site and block keys; None for a page
+    without a site (it would lump every site-less page into one "site")."""
+    site = site_of(page)
+    return (site, block_keys(page)) if site else None
+
+
 @dataclass
 class SiteContext:
     """Per site, how many of the batch's pages hold each block key, and how many pages.
@@ -52,9 +59,9 @@ class SiteContext:
 
     def add(self, page: Page) -> None:
         """Count one page (nothing for a page without a site)."""
-        site = site_of(page)
-        if site:
-            self.add_keys(site, block_keys(page))
+        entry = counted(page)
+        if entry is not None:
+            self.add_keys(*entry)
 
     def add_keys(self, site: str, keys: list[str]) -> None:
         """Count one page of ``site`` with these block keys (each key once per page)."""

@@ -175,7 +175,7 @@ def _partition_keys() -> Callable[[Iterator[Any]], Iterator[Any]]:
         import pyarrow as pa
 
         from honbun.batch import guarded
-        from honbun.site_context import block_keys, site_of
+        from honbun.site_context import counted
 
         schema = pa.schema(
             [("_page", pa.int64()), ("_site", pa.string()), ("_keys", pa.list_(pa.int64()))]
@@ -192,11 +192,13 @@ def _partition_keys() -> Callable[[Iterator[Any]], Iterator[Any]]:
 
                 row = (doc_id, cols["content"][i], cols["format"][i], source)
                 page = guarded(source, partial(_load, *row))
-                site = "" if isinstance(page, dict) else site_of(page)
-                if site:  # unreadable pages and pages without a site count for none
+                # as SiteContext.add counts: unreadable pages and pages without a site do not
+                entry = None if isinstance(page, dict) else counted(page)
+                if entry is not None:
+                    site, keys = entry
                     out["_page"].append(cols["_page"][i])
                     out["_site"].append(site)
-                    out["_keys"].append(sorted({key_hash(k) for k in block_keys(page)}))
+                    out["_keys"].append(sorted({key_hash(k) for k in keys}))
             yield pa.RecordBatch.from_pydict(out, schema=schema)
 
     return keys_of
