@@ -323,14 +323,20 @@ def test_prompts(text: str, prompt: bool) -> None:
     assert is_prompt(text) is prompt
 
 
-def test_rules_drop_a_prompt_only_when_switched_on(tmp_path) -> None:
+@pytest.mark.parametrize(
+    ("switch", "heading"),
+    [("drop_prompts", "読者会員限定です"), ("drop_promos", "あわせて読みたい")],
+)
+def test_rules_drop_a_prompt_or_promo_only_when_switched_on(
+    tmp_path, switch: str, heading: str
+) -> None:
     from honbun.boilerplate import ModelConfig
     from honbun.rules import apply
 
-    p = _prepared_html(tmp_path, "<h2>読者会員限定です</h2><p>北朝鮮兵が派遣された。</p>", "無題")
+    p = _prepared_html(tmp_path, f"<h2>{heading}</h2><p>北朝鮮兵が派遣された。</p>", "無題")
     proba = [np.array([0.6, 0.9])]
     assert apply(ModelConfig(), [p], proba)[0].tolist() == [0.0, 0.9]
-    assert apply(ModelConfig(drop_prompts=False), [p], proba)[0].tolist() == [0.6, 0.9]
+    assert apply(ModelConfig(**{switch: False}), [p], proba)[0].tolist() == [0.6, 0.9]
 
 
 @pytest.mark.parametrize(
@@ -356,16 +362,6 @@ def test_promos(text: str, promo: bool) -> None:
     from honbun.rules import is_promo
 
     assert is_promo(text) is promo
-
-
-def test_rules_drop_a_promo_heading_only_when_switched_on(tmp_path) -> None:
-    from honbun.boilerplate import ModelConfig
-    from honbun.rules import apply
-
-    p = _prepared_html(tmp_path, "<h2>あわせて読みたい</h2><p>北朝鮮兵が派遣された。</p>", "無題")
-    proba = [np.array([0.6, 0.9])]
-    assert apply(ModelConfig(), [p], proba)[0].tolist() == [0.0, 0.9]
-    assert apply(ModelConfig(drop_promos=False), [p], proba)[0].tolist() == [0.6, 0.9]
 
 
 def test_blocks_in_chrome_regions_are_dropped(tmp_path) -> None:
