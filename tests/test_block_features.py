@@ -325,7 +325,11 @@ def test_prompts(text: str, prompt: bool) -> None:
 
 @pytest.mark.parametrize(
     ("switch", "heading"),
-    [("drop_prompts", "読者会員限定です"), ("drop_promos", "あわせて読みたい")],
+    [
+        ("drop_prompts", "読者会員限定です"),
+        ("drop_promos", "あわせて読みたい"),
+        ("drop_post_headers", "4：名無しさん＠おーぷん：21/10/19(火)09:30:47 CTIZ"),
+    ],
 )
 def test_rules_drop_a_prompt_or_promo_only_when_switched_on(
     tmp_path, switch: str, heading: str
@@ -362,6 +366,34 @@ def test_promos(text: str, promo: bool) -> None:
     from honbun.rules import is_promo
 
     assert is_promo(text) is promo
+
+
+@pytest.mark.parametrize(
+    ("text", "header"),
+    [
+        ("4：名無しさん＠おーぷん：21/10/19(火)09:30:47 CTIZ", True),
+        (
+            "1: 以下、?ちゃんねるからVIPがお送りします :2021/10/19(火) 12:17:05.390 ID:YvBGab1c0",
+            True,
+        ),
+        ("1 名前：名無しさん＠お腹いっぱい。 投稿日：2021/10/19(火) 12:17:05.39 ID:abcdEFG0", True),
+        ("408869: :2021/10/20(水)13:29.33 返信", True),  # a blog comment's header
+        ("３：名無しさん＠おーぷん：２１/１０/１９(火)０９:３０:４７ ＣＴＩＺ", True),  # full-width
+        # A header with the post on the same line is the post; a dateline is not a header.
+        (
+            "4：名無しさん＠おーぷん：21/10/19(火)09:30:47 CTIZ ポケモン怖すぎて眠れないんだけど",
+            False,
+        ),
+        ("2021/10/20(水) 13:00", False),
+        ("北朝鮮は2024/10/19(土) 12:00に発表した。", False),
+        ("3. 2024/10/19(土) 12:00 更新", False),
+        (">>9", False),
+    ],
+)
+def test_post_headers(text: str, header: bool) -> None:
+    from honbun.rules import is_post_header
+
+    assert is_post_header(text) is header
 
 
 def test_blocks_in_chrome_regions_are_dropped(tmp_path) -> None:

@@ -8,7 +8,8 @@ switch in :class:`~honbun.boilerplate.ModelConfig`. They run in this order:
    date/time stamp (``drop_datelines``) is not article text, nor is a block that a
    caption label opens (``drop_captions``), a short sign-in or subscription prompt such
    as 読者会員限定です (``drop_prompts``), a short read-also or ranking heading such as
-   あわせて読みたい (``drop_promos``), or a verbatim copy of the ``<title>`` with its
+   あわせて読みたい (``drop_promos``), a bulletin-board post header reprinted by a まとめ
+   blog (``drop_post_headers``), or a verbatim copy of the ``<title>`` with its
    site name, a text-to-speech or share element (``drop_title_echo``), or a block inside
    ``<nav>``, ``<aside>`` or ``<footer>`` (``drop_regions``) or in an element whose
    class or id names a chrome region such as ``comments`` or ``calendar``
@@ -34,6 +35,7 @@ HEADLINE_LINKS = 0.5  # a headline has less of its text in links than this (not 
 DROPPED = 0.0  # body probability reported for a block a rule drops
 PROMPT_MAX_CHARS = 40  # a sign-in/subscription prompt is a short line, not a paragraph
 PROMO_MAX_CHARS = 30  # so is a read-also or ranking heading
+POST_HEADER_MAX_CHARS = 120  # a post header is one line; a longer block holds the post too
 # Regions (by tag or ARIA role) that hold no article text: no gold body block lies in one.
 CHROME_REGIONS = frozenset({"nav", "aside", "footer"})
 # Class/id tokens that name a chrome region, after Readability's "unlikely candidates"
@@ -83,6 +85,14 @@ _PROMO = re.compile(
     r"|最新(?:記事|の?ニュース|の記事)|新着|この記事を読んだ|[次前]の記事|もっと(?:見る|読む)"
     r"|広告(?:掲載|について|$)|PR(?![A-Za-z]))"
 )
+# A bulletin-board (2ch/5ch/open2ch) post header as まとめ blogs reprint it: post number,
+# poster name, date with weekday, time, and the poster's ID — "4：名無しさん＠おーぷん：
+# 21/10/19(火)09:30:47 CTIZ". It says who posted when (a byline); the post is the next line.
+_POST_HEADER = re.compile(
+    r"\d{1,6}\s*(?:[:：.]|\s(?=名前))\s*(?:名前\s*[:：]\s*)?.{0,40}?\s*[:：]?\s*(?:投稿日\s*[:：]\s*)?"
+    r"\d{2,4}/\d{1,2}/\d{1,2}\s*[(（][月火水木金土日][)）]\s*\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?"
+    r"(?:\s*(?:ID\s*[:：]\s*)?[A-Za-z0-9+/.]{2,16})?(?:\s*返信)?"
+)
 # A caption's opening label: "写真：…", "（写真）…", "図1：…", "【画像】…", "出典：…".
 _CAPTION = re.compile(r"[（(【［\[]?(写真|画像|図|表|出典|撮影|提供)\d*[:：｜|/／）)】］\]]")
 
@@ -130,12 +140,21 @@ def is_promo(text: str) -> bool:
     return _is_promo(nfkc(text).strip())
 
 
+def is_post_header(text: str) -> bool:
+    """Whether ``text`` is a bulletin-board post header (number, name, date, time, ID)."""
+    return _is_post_header(nfkc(text).strip())
+
+
 def _is_dateline(text: str) -> bool:
     return bool(_DATELINE.fullmatch(text)) and bool(_DATE_MARK.search(text))
 
 
 def _is_caption(text: str) -> bool:
     return bool(_CAPTION.match(text))
+
+
+def _is_post_header(text: str) -> bool:
+    return len(text) <= POST_HEADER_MAX_CHARS and bool(_POST_HEADER.fullmatch(text))
 
 
 def _is_prompt(text: str) -> bool:
@@ -152,6 +171,7 @@ TEXT_RULES: dict[str, Callable[[str], bool]] = {
     "drop_captions": _is_caption,
     "drop_prompts": _is_prompt,
     "drop_promos": _is_promo,
+    "drop_post_headers": _is_post_header,
 }
 
 
