@@ -136,6 +136,21 @@ def test_blend_averages_a_plain_hgb_into_the_stacked_probabilities(pages_and_lab
         ModelConfig.from_dict({"blend_hgb": 1.0})
 
 
+def test_linear_model_averages_the_weights_of_its_seeds(pages_and_labels) -> None:
+    pages, labels = pages_and_labels
+    pages, labels = pages[:4], labels[:4]
+
+    def sgd(**kw: int):
+        return BlockModel(ModelConfig(model="logreg", **kw)).fit(pages, labels).stage1_[0][0]
+
+    one, other, both = sgd(seed=13), sgd(seed=14), sgd(seed=13, linear_seeds=2)
+    assert not np.allclose(one.coef_, other.coef_)  # the seed does move the weights
+    np.testing.assert_allclose(both.coef_, (one.coef_ + other.coef_) / 2, rtol=1e-12)
+    np.testing.assert_allclose(both.intercept_, (one.intercept_ + other.intercept_) / 2)
+    with pytest.raises(ValueError, match="linear_seeds"):
+        ModelConfig.from_dict({"linear_seeds": 0})
+
+
 def test_pages_scored_alone_in_a_batch_get_their_own_probabilities(
     block_model: BlockModel, pages_and_labels
 ) -> None:

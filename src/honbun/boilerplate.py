@@ -86,6 +86,7 @@ class ModelConfig:
     length_weight: float = 1.0  # sample weight grows as (block chars / page mean) ** this
     tune_threshold: bool = True  # tune stage 2's threshold on its out-of-fold scores
     stage1: str = "linear"  # stacked stage 1: "linear" | "hgb" (dense only) | "both"
+    linear_seeds: int = 1  # SGD runs whose weights the linear model averages
     # Decision rules after the models (honbun.rules): the drops, then min_body and keep_headline.
     drop_datelines: bool = True  # a block that is only a date/time stamp is not body
     drop_captions: bool = True  # nor is a block opened by a caption label (写真：…)
@@ -116,6 +117,8 @@ class ModelConfig:
             raise ValueError(f"[boilerplate] model must be logreg, hgb or stacked: {d['model']}")
         if not 0.0 <= float(d.get("blend_hgb", 0.0)) < 1.0:
             raise ValueError(f"[boilerplate] blend_hgb must be in [0, 1): {d['blend_hgb']}")
+        if int(d.get("linear_seeds", 1)) < 1:
+            raise ValueError(f"[boilerplate] linear_seeds must be >= 1: {d['linear_seeds']}")
         if d.get("stage1", "linear") not in STAGE1_KINDS:
             raise ValueError(f"[boilerplate] stage1 must be one of {STAGE1_KINDS}: {d['stage1']}")
         return cls(features=feats, **d)
@@ -693,7 +696,7 @@ class BlockModel:
         return sp.hstack(parts, format="csr")
 
     # ---- estimators -------------------------------------------------------------------
-    def _linear(self, n: int) -> Any:
+    def _linear(self, n: int, seed: int) -> Any:
         from sklearn.linear_model import SGDClassifier
 
         return SGDClassifier(
@@ -703,8 +706,26 @@ class BlockModel:
             max_iter=SGD_EPOCHS,
             tol=None,
             average=True,
-            random_state=self.cfg.seed,
+            random_state=seed,
         )
+
+    def _fit_linear(self, X: sp.csr_matrix, y: np.ndarray) -> Any:
+        """The linear model, its weights averaged over ``linear_seeds`` SGD runs.
+
+        SGD's shuffling order moves the weights of rare hashed features, and stage 2 and
+        the tuned threshold amplify that. Averaging the weights of runs with different
+        seeds is averaging their decision functions, so the result is still one linear
+        model (the same export, the same scoring cost).
+        """
+        model = self._linear(X.shape[0], self.cfg.seed).fit(X, y)
+        extra = [
+            self._linear(X.shape[0], self.cfg.seed + k).fit(X, y)
+            for k in range(1, self.cfg.linear_seeds)
+        ]
+        if extra:
+            model.coef_ = np.mean([m.coef_ for m in (model, *extra)], axis=0)
+            model.intercept_ = np.mean([m.intercept_ for m in (model, *extra)], axis=0)
+        return model
 
     def _hgb(self) -> QuantizedHGB:
         cfg = self.cfg
@@ -729,7 +750,7 @@ class BlockModel:
         """Stage-1 models, linear first: ``[linear]``, ``[hgb]`` or ``[linear, hgb]``."""
         models: list[Any] = []
         if self.cfg.stage1 in ("linear", "both"):
-            models.append(self._linear(X.shape[0]).fit(X, y))
+            models.append(self._fit_linear(X, y))
         if self.cfg.stage1 in ("hgb", "both"):
             models.append(self._hgb().fit(dense, y))
         return models
@@ -757,7 +778,7 @@ class BlockModel:
         self._fit_design(pages, dense)
         X = self._linear_X(pages, dense)
         if cfg.model == "logreg":
-            self.stage1_ = [[self._linear(X.shape[0]).fit(X, y)]]
+            self.stage1_ = [[self._fit_linear(X, y)]]
             return self
         from honbun.inference import export_stage1, stage1_scores
 
