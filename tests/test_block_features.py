@@ -353,6 +353,9 @@ def test_rules_drop_a_prompt_or_promo_only_when_switched_on(
         ("[ＰＲ]", True),
         ("広告掲載について", True),
         ("最新記事", True),
+        ("アマゾンに飛びます", True),  # shop buttons
+        ("Amazon.co.jpで詳細を見る", True),
+        ("楽天市場で購入する ＞", True),
         # The same words opening body text, or too long for a heading.
         ("広告データの集計を効率化する「広告データ自動取得機能」", False),
         ("PRINT LENGTH", False),
@@ -360,6 +363,8 @@ def test_rules_drop_a_prompt_or_promo_only_when_switched_on(
         ("最新の衛星画像によると、北朝鮮軍の部隊がクルスク州に移動したとみられる。", False),
         ("北朝鮮兵の派遣についての関連記事", False),
         ("おすすめは駅前のラーメン店で、濃厚なスープが地元の人に評判になっている。", False),
+        ("Amazonで購入したモニター", False),  # a heading that goes on after the shop
+        ("Amazonベーシックのモニターアーム購入", False),
     ],
 )
 def test_promos(text: str, promo: bool) -> None:

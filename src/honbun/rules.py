@@ -74,7 +74,8 @@ _PROMPT = re.compile(
     r"|会員になると|お申し込み|無料で読める|登録する"
 )
 # A read-also, ranking or "more" heading that introduces a list of other articles
-# (あわせて読みたい, 【関連記事】, アクセスランキング, もっと見る, [PR]): short, and opening
+# (あわせて読みたい, 【関連記事】, アクセスランキング, もっと見る, [PR]), or a shop button
+# (アマゾンに飛びます, Amazon.co.jpで詳細を見る): short, and opening
 # with the heading word after any bullets or brackets. 広告 and PR only as words of their
 # own: 広告データの集計… and PRINT LENGTH are body on our pages.
 _PROMO = re.compile(
@@ -83,7 +84,10 @@ _PROMO = re.compile(
     r"|(?:こちらも|編集部の)?(?:おすすめ|オススメ)|人気(?:記事|ニュース|の記事|エントリー?)"
     r"|(?:アクセス|記事|週間|月間|総合)?ランキング|よく読まれている|注目(?:記事|の?ニュース)"
     r"|最新(?:記事|の?ニュース|の記事)|新着|この記事を読んだ|[次前]の記事|もっと(?:見る|読む)"
-    r"|広告(?:掲載|について|$)|PR(?![A-Za-z]))"
+    r"|広告(?:掲載|について|$)|PR(?![A-Za-z])"
+    # a shop button on its own: アマゾンに飛びます, Amazon.co.jpで詳細を見る, 楽天市場で購入する
+    r"|(?:アマゾン|Amazon|楽天(?:市場|ブックス)?|Yahoo!?ショッピング)(?:\.co\.jp)?\s*[でにへ]?\s*"
+    r"(?:詳細を見る|見る|購入|買う|飛ぶ|飛びます|チェック|予約|注文)(?:する|します)?[\s>＞»→▶]*$)"
 )
 # A bulletin-board (2ch/5ch/open2ch) post header as まとめ blogs reprint it: post number,
 # poster name, date with weekday, time, and the poster's ID — "4：名無しさん＠おーぷん：
