@@ -283,20 +283,29 @@ def test_site_of_a_page(meta: dict, site: str) -> None:
     assert site_of(Page("d", "s", "html", "", [], meta)) == site
 
 
+def _pages_in_context(block_model: BlockModel, tmp_path: Path, hosts: list[str]):
+    """Pages a, b, c (a notice, then one paragraph each) on ``hosts``: their site context
+    and the pages prepared for ``block_model``."""
+    from honbun.site_context import SiteContext, site_of
+
+    texts = [
+        "北朝鮮兵がロシアに派遣された。",
+        "米国防総省は一万人と推定した。",
+        "韓国の情報機関が発表した。",
+    ]
+    raw = [_site_page(tmp_path, n, h, x) for n, h, x in zip("abc", hosts, texts, strict=True)]
+    return SiteContext.of(raw), [prepare(p, block_model.cfg, site_of(p)) for p in raw]
+
+
 def test_site_context_counts_the_other_pages_of_a_site_whatever_the_chunk(
     block_model: BlockModel, tmp_path: Path
 ) -> None:
     from honbun.boilerplate import dense_design
-    from honbun.site_context import SiteContext, site_of
 
-    raw = [
-        _site_page(tmp_path, "a", "news.example.jp", "北朝鮮兵がロシアに派遣された。"),
-        _site_page(tmp_path, "b", "news.example.jp", "米国防総省は一万人と推定した。"),
-        _site_page(tmp_path, "c", "other.example.jp", "韓国の情報機関が発表した。"),
-    ]
-    ctx = SiteContext.of(raw)
+    ctx, pages = _pages_in_context(
+        block_model, tmp_path, ["news.example.jp", "news.example.jp", "other.example.jp"]
+    )
     assert ctx.pages == {"news.example.jp": 2, "other.example.jp": 1}
-    pages = [prepare(p, block_model.cfg, site_of(p)) for p in raw]
     rep = block_model.scorer().rep
     rows = dense_design(pages, rep, training=False, context=ctx)[:, -2:]  # count, others
     # Per page: the notice, then the article paragraph. Only the notice of a and b is on
@@ -317,16 +326,9 @@ def test_a_page_without_a_site_scores_with_a_context_as_it_does_alone(
     block_model: BlockModel, tmp_path: Path
 ) -> None:
     from honbun.boilerplate import dense_design
-    from honbun.site_context import SiteContext, site_of
 
-    raw = [
-        _site_page(tmp_path, "a", "news.example.jp", "北朝鮮兵がロシアに派遣された。"),
-        _site_page(tmp_path, "b", "", "米国防総省は一万人と推定した。"),
-        _site_page(tmp_path, "c", "", "韓国の情報機関が発表した。"),
-    ]
-    ctx = SiteContext.of(raw)
+    ctx, pages = _pages_in_context(block_model, tmp_path, ["news.example.jp", "", ""])
     assert ctx.pages == {"news.example.jp": 1}  # the pages without a site are not counted
-    pages = [prepare(p, block_model.cfg, site_of(p)) for p in raw]
     rep = block_model.scorer().rep
     with_ctx = dense_design(pages, rep, training=False, context=ctx)[:, -2:]
     alone = np.vstack([dense_design([p], rep, training=False)[:, -2:] for p in pages])
