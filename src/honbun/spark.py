@@ -116,6 +116,12 @@ def _load(doc_id: str, content: str | bytes | None, fmt: str | None, source: str
     return page_from_bytes(data, source, doc_id or None, kind)
 
 
+def _row_ids(doc_id: Any, source: Any) -> tuple[str, str]:
+    """A row's ``doc_id`` ("" when null) and ``source`` (the doc_id when empty)."""
+    doc_id = "" if doc_id is None else str(doc_id)
+    return doc_id, str(source) if source else doc_id
+
+
 def key_hash(key: str) -> int:
     """A block key (:func:`honbun.site_context.block_keys`) as a signed 64-bit integer."""
     digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
@@ -151,8 +157,7 @@ def score_record(
     from honbun.batch import guarded
     from honbun.scoring import Model
 
-    doc_id = "" if doc_id is None else str(doc_id)
-    source = str(source) if source else doc_id
+    doc_id, source = _row_ids(doc_id, source)
 
     def run() -> dict[str, Any]:
         page = _load(doc_id, content, fmt, source)
@@ -187,9 +192,7 @@ def _partition_keys() -> Callable[[Iterator[Any]], Iterator[Any]]:
             for i in range(batch.num_rows):
                 if corrupt[i] is not None:
                     continue  # scored as an error record; counts for no site
-                doc_id = "" if cols["doc_id"][i] is None else str(cols["doc_id"][i])
-                source = str(cols["source"][i]) if cols["source"][i] else doc_id
-
+                doc_id, source = _row_ids(cols["doc_id"][i], cols["source"][i])
                 row = (doc_id, cols["content"][i], cols["format"][i], source)
                 page = guarded(source, partial(_load, *row))
                 # as SiteContext.add counts: unreadable pages and pages without a site do not
