@@ -226,3 +226,47 @@ def test_legacy_page_with_one_broken_byte_decodes() -> None:
     assert d.encoding == "cp932"
     assert d.replaced == 1
     assert d.text.count("日本語の記事本文です。") >= 799
+
+
+@pytest.mark.parametrize("charset", [None, "utf-8", "Shift_JIS"])
+@pytest.mark.parametrize("damage", ["stray byte", "cut mid-character"])
+@pytest.mark.parametrize("words", ["日本語の記事本文です。", "東京", "ロシア北朝鮮", "ニュース"])
+def test_utf8_page_with_one_bad_byte_stays_utf8(
+    charset: str | None, damage: str, words: str
+) -> None:
+    # Almost any bytes "decode" as CP932 without a bad character, so a scraped UTF-8 page
+    # with a stray byte, or cut off inside a character, must not come back as CP932
+    # mojibake, even when it has little Japanese and that little has no hiragana.
+    good = html(("Reuters wire copy in English. " * 40 + words) * 10, charset).encode("utf-8")
+    if damage == "stray byte":
+        at = good.index(words.encode(), len(good) // 2)  # between two characters
+        data = good[:at] + b"\xff" + good[at:]
+    else:
+        data = good[: good.rindex(words.encode()) + len(words.encode()) - 1]
+    d = decode_bytes(data)
+    assert d.encoding == "utf-8"
+    assert d.replaced == 1
+    assert not MOJIBAKE.search(d.text)
+    assert d.text.count(words) == (10 if damage == "stray byte" else 9)
+
+
+def test_real_utf8_pages_with_a_stray_byte_lose_only_that_byte() -> None:
+    # Many real pages are ASCII with a few UTF-8 characters (the Japanese spelled as &#x…;
+    # references): with one stray byte, CP932 "decodes" them without a bad character.
+    checked = 0
+    for entry in manifest_entries():
+        data = (PAGES / entry["path"]).read_bytes()
+        clean = decode_bytes(data)
+        if clean.encoding != "utf-8":
+            continue
+        at = len(data) // 2
+        while at < len(data) and 0x80 <= data[at] < 0xC0:  # not inside a character
+            at += 1
+        damaged = decode_bytes(data[:at] + b"\xff" + data[at:])
+        # One character more (U+FFFD, or what a declared legacy codec makes of 0xFF),
+        # and every other character as before.
+        pairs = zip(damaged.text, clean.text + "\0", strict=False)
+        i = next(k for k, (a, b) in enumerate(pairs) if a != b)
+        assert damaged.text[:i] + damaged.text[i + 1 :] == clean.text, entry["path"]
+        checked += 1
+    assert checked >= 60

@@ -7,10 +7,11 @@ Order of evidence, strongest first:
 3. strict UTF-8 — legacy-encoded Japanese text essentially never decodes as UTF-8, while
    pages that *declare* Shift_JIS or EUC-JP but store UTF-8 are common, so the bytes win
    over the declaration;
-4. the declared charset (``<meta charset>``, ``http-equiv``, XML declaration), searched in
-   the whole ``<head>`` because some pages declare it late;
-5. detection: each Japanese legacy codec is tried, and the one that decodes with the fewest
-   errors and the most Japanese characters wins.
+4. detection: UTF-8, each Japanese legacy codec and the declared charset (``<meta
+   charset>``, ``http-equiv``, XML declaration; searched in the whole ``<head>`` because
+   some pages declare it late) are tried, and among those with few enough errors the one
+   that reads most like Japanese wins, the declared one on a tie. A UTF-8 page with one
+   stray byte stays UTF-8, not CP932 mojibake, whatever it declares.
 
 A decode that needs more than :data:`MAX_REPLACEMENT_RATIO` replacement characters is
 refused as undecodable rather than returned as mojibake.
@@ -52,7 +53,11 @@ _DECL = re.compile(
     re.IGNORECASE,
 )
 _ISO2022 = re.compile(rb"\x1b\$[@B]|\x1b\(J|\x1b\$\(D")
-_JAPANESE = re.compile("[\u3040-\u30ff\u4e00-\u9fff]")
+_PLAUSIBILITY = (  # character classes and their weights in plausibility()
+    (re.compile("[\u3000-\u30ff\u4e00-\u9fff\uff01-\uff5e]"), 1),
+    (re.compile("[\uff61-\uff9f]"), -1),
+    (re.compile("[\ue000-\uf8ff\x80-\x9f\ufffd]"), -3),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,27 +119,41 @@ def decode_bytes(data: bytes) -> Decoded:
     text = _strict(data, "utf-8")
     if text is not None:
         return Decoded(text, "utf-8", declared, 0)
-    codec = _codec(declared) if declared else None
-    if codec and codec != "utf-8":
-        text = _strict(data, codec)
-        if text is not None:
-            return Decoded(text, codec, declared, 0)
     return _checked(_detect(data, declared))
 
 
 def _detect(data: bytes, declared: str | None) -> Decoded:
-    """The candidate with the fewest bad characters, then the most Japanese ones."""
+    """Among the decodes with few enough bad characters, the most plausible Japanese
+    (:func:`plausibility`); ties go to the declared charset, then to fewer bad characters.
+
+    Almost any byte string "decodes" as CP932 (it maps nearly every byte pair to some
+    kanji or half-width katakana), so a UTF-8 page with one stray byte has no bad
+    characters as CP932 but is mojibake; counting bad characters alone picks CP932.
+    """
+    codec = _codec(declared) if declared else None
     candidates = []
-    for codec in ("utf-8", *_CANDIDATES):
-        text = data.decode(codec, "replace")
+    for c in dict.fromkeys(("utf-8", *_CANDIDATES, *([codec] if codec else []))):
+        text = data.decode(c, "replace")
         bad = text.count("\ufffd")
-        japanese = len(_JAPANESE.findall(text[:20_000]))
-        candidates.append(((-bad, japanese), Decoded(text, codec, declared, bad)))
-    return max(candidates, key=lambda c: c[0])[1]
+        ok = _tolerable(bad, text)  # only these can win: skip scoring the others
+        key = (ok, plausibility(text) if ok else 0, c == codec, -bad)
+        candidates.append((key, Decoded(text, c, declared, bad)))
+    return max(candidates, key=lambda k: k[0])[1]
+
+
+def plausibility(text: str) -> int:
+    """How much ``text`` reads as Japanese: +1 per kana, kanji, CJK punctuation or full-
+    width character, -1 per half-width katakana, -3 per private-use, C1 control or U+FFFD
+    character (what legacy codecs make of UTF-8 bytes, and what a bad byte becomes)."""
+    return sum(weight * len(pattern.findall(text)) for pattern, weight in _PLAUSIBILITY)
+
+
+def _tolerable(bad: int, text: str) -> bool:
+    return bad <= max(1, len(text) * MAX_REPLACEMENT_RATIO)
 
 
 def _checked(d: Decoded) -> Decoded:
-    if d.replaced > max(1, len(d.text) * MAX_REPLACEMENT_RATIO):
+    if not _tolerable(d.replaced, d.text):
         raise DecodeError(
             f"undecodable bytes: best guess {d.encoding} leaves {d.replaced} bad characters"
             f" in {len(d.text)}"
