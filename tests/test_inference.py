@@ -151,6 +151,34 @@ def test_linear_model_averages_the_weights_of_its_seeds(pages_and_labels) -> Non
         ModelConfig.from_dict({"linear_seeds": 0})
 
 
+def test_exact_linear_solver_is_seed_free_and_minimises_the_same_loss(pages_and_labels) -> None:
+    pages, labels = pages_and_labels
+    pages, labels = pages[:4], labels[:4]
+
+    def fit(**kw: object) -> tuple[BlockModel, object]:
+        model = BlockModel(ModelConfig(model="logreg", **kw)).fit(pages, labels)
+        return model, model.stage1_[0][0]
+
+    model, exact = fit(linear_solver="lbfgs", seed=13)
+    _, again = fit(linear_solver="lbfgs", seed=14)
+    _, sgd = fit(seed=13)
+    np.testing.assert_array_equal(exact.coef_, again.coef_)
+    X = model._linear_X(pages, model._dense(pages, training=False))
+    y = np.concatenate(labels).astype(int)
+    weight = np.where(y == 1, len(y) / (2 * y.sum()), len(y) / (2 * (len(y) - y.sum())))
+
+    def loss(m: object) -> float:  # class-weighted log loss + ||w||^2 / 2C, as both solve
+        z = X @ np.ravel(m.coef_) + m.intercept_[0]
+        w = np.ravel(m.coef_)
+        return float(weight @ np.logaddexp(0, -(2 * y - 1) * z) + w @ w / (2 * model.cfg.C))
+
+    assert loss(exact) < loss(sgd)
+    with pytest.raises(ValueError, match="linear_solver"):
+        ModelConfig.from_dict({"linear_solver": "newton"})
+    with pytest.raises(ValueError, match="linear_seeds"):  # one exact optimum: nothing to average
+        ModelConfig.from_dict({"linear_solver": "lbfgs", "linear_seeds": 3})
+
+
 def test_pages_scored_alone_in_a_batch_get_their_own_probabilities(
     block_model: BlockModel, pages_and_labels
 ) -> None:

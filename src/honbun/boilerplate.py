@@ -5,10 +5,11 @@ Pipeline, top to bottom:
 1. :func:`prepare` — tokenise each block once and compute its dense features, DOM tokens,
    lemma string, normalised key and hashed sparse bag (DOM tokens, lemma uni/bigrams,
    character 2/3-grams) — the expensive, label-free part, done once per page.
-2. ``logreg`` — a linear model (logistic loss, averaged SGD) over clipped scaled dense
-   features + DOM-token bag + TF-IDF of lemma n-grams and character n-grams (document
-   frequencies and IDF are fitted on the training pages). ``hgb`` — histogram gradient
-   boosting over the dense features (+ repetition).
+2. ``logreg`` — a linear model (L2-penalised logistic loss, solved by L-BFGS or averaged
+   SGD: ``linear_solver``) over clipped scaled dense features + DOM-token bag + TF-IDF of
+   lemma n-grams and character n-grams (document frequencies and IDF are fitted on the
+   training pages). ``hgb`` — histogram gradient boosting over the dense features (+
+   repetition).
 3. ``stacked`` — the linear model is stage 1; stage 2 is gradient boosting over the dense
    features plus the stage-1 scores of neighbours, windows, the block's template group,
    its container and the page (out-of-fold during training, folds grouped by site, so
@@ -60,6 +61,8 @@ THRESHOLD_GRID = np.round(np.arange(0.1, 0.91, 0.025), 3)  # stage-2 thresholds 
 DECISION = 0.5  # the tuned threshold is mapped to this probability
 CONTAINER_MIN_BLOCKS = 3  # an ancestor must hold this many blocks to count as a container
 STAGE1_KINDS = ("linear", "hgb", "both")
+LINEAR_SOLVERS = ("sgd", "lbfgs")
+LBFGS_MAX_ITER = 1000  # L-BFGS iterations for the linear model (it needs about 80 on all pages)
 
 
 @dataclass
@@ -71,7 +74,7 @@ class ModelConfig:
     lexical: bool = True
     repetition: bool = True
     threshold: float = 0.5
-    C: float = 5.0  # stage-1 inverse regularisation: SGD alpha = 1 / (C * n_blocks)
+    C: float = 5.0  # stage-1 inverse regularisation (SGD alpha = 1 / (C * n_blocks))
     hgb_max_iter: int = 150
     hgb_learning_rate: float = 0.1
     hgb_max_leaf_nodes: int = 31
@@ -86,7 +89,8 @@ class ModelConfig:
     length_weight: float = 1.0  # sample weight grows as (block chars / page mean) ** this
     tune_threshold: bool = True  # tune stage 2's threshold on its out-of-fold scores
     stage1: str = "linear"  # stacked stage 1: "linear" | "hgb" (dense only) | "both"
-    linear_seeds: int = 1  # SGD runs whose weights the linear model averages
+    linear_solver: str = "sgd"  # "sgd" (averaged SGD) | "lbfgs" (exact, seed-free optimum)
+    linear_seeds: int = 1  # SGD runs whose weights the linear model averages (sgd only)
     # Decision rules after the models (honbun.rules): the drops, then min_body and keep_headline.
     drop_datelines: bool = True  # a block that is only a date/time stamp is not body
     drop_captions: bool = True  # nor is a block opened by a caption label (写真：…)
@@ -119,6 +123,12 @@ class ModelConfig:
             raise ValueError(f"[boilerplate] blend_hgb must be in [0, 1): {d['blend_hgb']}")
         if int(d.get("linear_seeds", 1)) < 1:
             raise ValueError(f"[boilerplate] linear_seeds must be >= 1: {d['linear_seeds']}")
+        if d.get("linear_solver", "sgd") not in LINEAR_SOLVERS:
+            raise ValueError(
+                f"[boilerplate] linear_solver must be one of {LINEAR_SOLVERS}: {d['linear_solver']}"
+            )
+        if d.get("linear_solver") == "lbfgs" and int(d.get("linear_seeds", 1)) != 1:
+            raise ValueError("[boilerplate] linear_seeds is for linear_solver = 'sgd' only")
         if d.get("stage1", "linear") not in STAGE1_KINDS:
             raise ValueError(f"[boilerplate] stage1 must be one of {STAGE1_KINDS}: {d['stage1']}")
         return cls(features=feats, **d)
@@ -709,6 +719,14 @@ class BlockModel:
             random_state=seed,
         )
 
+    def _exact_linear(self) -> Any:
+        """The same penalised logistic loss as :meth:`_linear`, solved to convergence."""
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression(
+            C=self.cfg.C, class_weight="balanced", solver="lbfgs", max_iter=LBFGS_MAX_ITER
+        )
+
     def _fit_linear(self, X: sp.csr_matrix, y: np.ndarray) -> Any:
         """The linear model, its weights averaged over ``linear_seeds`` SGD runs.
 
@@ -717,6 +735,8 @@ class BlockModel:
         seeds is averaging their decision functions, so the result is still one linear
         model (the same export, the same scoring cost).
         """
+        if self.cfg.linear_solver == "lbfgs":
+            return self._exact_linear().fit(X, y)
         model = self._linear(X.shape[0], self.cfg.seed).fit(X, y)
         extra = [
             self._linear(X.shape[0], self.cfg.seed + k).fit(X, y)
