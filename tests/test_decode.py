@@ -251,8 +251,9 @@ def test_utf8_page_with_one_bad_byte_stays_utf8(
 
 
 def test_real_utf8_pages_with_a_stray_byte_lose_only_that_byte() -> None:
-    # Many real pages are ASCII with a few UTF-8 characters (the Japanese spelled as &#x…;
-    # references): with one stray byte, CP932 "decodes" them without a bad character.
+    # A guard on real pages, many of them ASCII with a few UTF-8 characters (their Japanese
+    # spelled as &#x…; references): a stray byte costs one character, never the rest of
+    # the page. (The rule before plausibility() passed this too; the test above it failed.)
     checked = 0
     for entry in manifest_entries():
         data = (PAGES / entry["path"]).read_bytes()
