@@ -728,12 +728,13 @@ class BlockModel:
         )
 
     def _fit_linear(self, X: sp.csr_matrix, y: np.ndarray) -> Any:
-        """The linear model, its weights averaged over ``linear_seeds`` SGD runs.
+        """The linear model: the exact optimum (``linear_solver = "lbfgs"``), or its
+        weights averaged over ``linear_seeds`` SGD runs.
 
         SGD's shuffling order moves the weights of rare hashed features, and stage 2 and
         the tuned threshold amplify that. Averaging the weights of runs with different
         seeds is averaging their decision functions, so the result is still one linear
-        model (the same export, the same scoring cost).
+        model (the same export, the same scoring cost); L-BFGS removes the seed altogether.
         """
         if self.cfg.linear_solver == "lbfgs":
             return self._exact_linear().fit(X, y)
