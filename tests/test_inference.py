@@ -136,12 +136,16 @@ def test_blend_averages_a_plain_hgb_into_the_stacked_probabilities(pages_and_lab
         ModelConfig.from_dict({"blend_hgb": 1.0})
 
 
-def test_linear_model_averages_the_weights_of_its_seeds(pages_and_labels) -> None:
+def _logreg(pages_and_labels, **kw: object) -> BlockModel:
+    """The ``logreg`` model fitted on the first four pages; its linear model is
+    ``.stage1_[0][0]``."""
     pages, labels = pages_and_labels
-    pages, labels = pages[:4], labels[:4]
+    return BlockModel(ModelConfig(model="logreg", **kw)).fit(pages[:4], labels[:4])
 
+
+def test_linear_model_averages_the_weights_of_its_seeds(pages_and_labels) -> None:
     def sgd(**kw: int):
-        return BlockModel(ModelConfig(model="logreg", **kw)).fit(pages, labels).stage1_[0][0]
+        return _logreg(pages_and_labels, **kw).stage1_[0][0]
 
     one, other, both = sgd(seed=13), sgd(seed=14), sgd(seed=13, linear_seeds=2)
     assert not np.allclose(one.coef_, other.coef_)  # the seed does move the weights
@@ -152,17 +156,12 @@ def test_linear_model_averages_the_weights_of_its_seeds(pages_and_labels) -> Non
 
 
 def test_exact_linear_solver_is_seed_free_and_minimises_the_same_loss(pages_and_labels) -> None:
-    pages, labels = pages_and_labels
-    pages, labels = pages[:4], labels[:4]
-
-    def fit(**kw: object) -> tuple[BlockModel, object]:
-        model = BlockModel(ModelConfig(model="logreg", **kw)).fit(pages, labels)
-        return model, model.stage1_[0][0]
-
-    model, exact = fit(linear_solver="lbfgs", seed=13)
-    _, again = fit(linear_solver="lbfgs", seed=14)
-    _, sgd = fit(seed=13)
+    model = _logreg(pages_and_labels, linear_solver="lbfgs", seed=13)
+    exact = model.stage1_[0][0]
+    again = _logreg(pages_and_labels, linear_solver="lbfgs", seed=14).stage1_[0][0]
+    sgd = _logreg(pages_and_labels, seed=13).stage1_[0][0]
     np.testing.assert_array_equal(exact.coef_, again.coef_)
+    pages, labels = pages_and_labels[0][:4], pages_and_labels[1][:4]
     X = model._linear_X(pages, model._dense(pages, training=False))
     y = np.concatenate(labels).astype(int)
     weight = np.where(y == 1, len(y) / (2 * y.sum()), len(y) / (2 * (len(y) - y.sum())))
