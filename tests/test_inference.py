@@ -136,6 +136,16 @@ def test_blend_averages_a_plain_hgb_into_the_stacked_probabilities(pages_and_lab
         ModelConfig.from_dict({"blend_hgb": 1.0})
 
 
+def test_inner_folds_sets_how_many_site_folds_the_stages_learn_from(pages_and_labels) -> None:
+    pages, labels = pages_and_labels
+    for k in (2, 4):
+        cfg = ModelConfig(hgb_max_iter=10, refit=False, inner_folds=k)
+        model = BlockModel(cfg).fit(pages[:6], labels[:6])  # 6 pages of 6 sites
+        assert len(model.stage1_) == len(model.stage2_) == k  # one model per fold
+    with pytest.raises(ValueError, match="inner_folds"):
+        ModelConfig.from_dict({"inner_folds": 1})
+
+
 def _logreg(pages_and_labels, **kw: object) -> BlockModel:
     """The ``logreg`` model fitted on the first four pages; its linear model is
     ``.stage1_[0][0]``."""

@@ -48,7 +48,6 @@ if TYPE_CHECKING:  # scipy is imported where it is used: scoring does without it
 
 STACK_WINDOW = (1, 2, 3, 5)  # neighbour offsets whose stage-1 probability stage 2 sees
 STACK_SMOOTH = (2, 5, 10)  # half-widths of windows whose mean/max stage 2 sees
-INNER_FOLDS = 3  # grouped folds (by site) for the out-of-fold stage-1 and stage-2 scores
 MAX_NGRAM_CHARS = 1000  # characters of a block whose character n-grams are hashed
 HASH_BITS = {"dom": 16, "lemma": 18, "char": 18}  # hashed columns per sparse family (log2)
 HASH_NGRAMS = {"dom": (1, 1), "lemma": (1, 2), "char": (2, 3)}  # n-gram orders per family
@@ -107,6 +106,7 @@ class ModelConfig:
     # the stacked model's body probability, averaged in before the rules (0: stacked only).
     blend_hgb: float = 0.0
     refit: bool = True  # refit both stages on all pages; False: average the inner-fold models
+    inner_folds: int = 3  # grouped folds (by site) for the out-of-fold scores stages learn from
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], seed: int = 13) -> ModelConfig:
@@ -129,6 +129,8 @@ class ModelConfig:
             )
         if d.get("linear_solver") == "lbfgs" and int(d.get("linear_seeds", 1)) != 1:
             raise ValueError("[boilerplate] linear_seeds is for linear_solver = 'sgd' only")
+        if int(d.get("inner_folds", 3)) < 2:
+            raise ValueError(f"[boilerplate] inner_folds must be >= 2: {d['inner_folds']}")
         if d.get("stage1", "linear") not in STAGE1_KINDS:
             raise ValueError(f"[boilerplate] stage1 must be one of {STAGE1_KINDS}: {d['stage1']}")
         return cls(features=feats, **d)
@@ -803,7 +805,7 @@ class BlockModel:
             return self
         from honbun.inference import export_stage1, stage1_scores
 
-        folds = self._inner_folds(pages)
+        folds = self._inner_folds(pages, self.cfg.inner_folds)
         oof = np.zeros((len(y), 2 if cfg.stage1 == "both" else 1))
         for tr, te, te_pages in folds:
             models = self._fit_stage1(X[tr], dense[tr], y[tr])
@@ -834,13 +836,13 @@ class BlockModel:
 
     @staticmethod
     def _inner_folds(
-        pages: list[PreparedPage],
+        pages: list[PreparedPage], n_folds: int
     ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """GroupKFold by site: train blocks, test blocks, test pages; pages never split."""
         from sklearn.model_selection import GroupKFold
 
         sites = np.array([p.site for p in pages])
-        k = min(INNER_FOLDS, len(set(sites)))
+        k = min(n_folds, len(set(sites)))
         if k < 2:
             raise ValueError("the stacked model needs training pages from at least 2 sites")
         page_of = _block_groups(pages)
