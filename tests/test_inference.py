@@ -136,6 +136,33 @@ def test_blend_averages_a_plain_hgb_into_the_stacked_probabilities(pages_and_lab
         ModelConfig.from_dict({"blend_hgb": 1.0})
 
 
+def test_a_second_stacking_round_reads_the_scores_of_both_earlier_stages(
+    pages_and_labels,
+) -> None:
+    from honbun.boilerplate import rescale
+    from honbun.inference import stage1_scores
+    from honbun.rules import TEXT_RULES
+
+    pages, labels = pages_and_labels
+    switches = [*TEXT_RULES, "drop_title_echo", "drop_regions", "drop_classes"]
+    no_rules = {k: False for k in [*switches, "min_body", "keep_headline"]}
+    model = BlockModel(ModelConfig(hgb_max_iter=30, stack_rounds=2, **no_rules))
+    model.fit(pages[:-3], labels[:-3])
+    assert len(model.rounds_) == 1 and len(model.scorer().rounds or []) == 1
+    # By hand: stage 1, the first round over its scores, the last over both (latest first).
+    test = pages[-3:]
+    dense = model._dense(test, training=False)
+    s1 = stage1_scores(model.scorer().stage1, test, dense)
+    first = model.rounds_[0][0].predict_proba(model._stack_X(test, dense, s1))[:, 1]
+    X = model._stack_X(test, dense, np.column_stack([first, s1]))
+    want = rescale(model.stage2_[0].predict_proba(X)[:, 1], model.threshold_)
+    np.testing.assert_allclose(np.concatenate(model.predict_proba(test)), want, atol=1e-9)
+    one = BlockModel(ModelConfig(hgb_max_iter=30)).fit(pages[:4], labels[:4])
+    assert one.rounds_ == [] and one.scorer().rounds is None  # one round: the usual model
+    with pytest.raises(ValueError, match="stack_rounds"):
+        ModelConfig.from_dict({"stack_rounds": 0})
+
+
 def test_inner_folds_sets_how_many_site_folds_the_stages_learn_from(pages_and_labels) -> None:
     pages, labels = pages_and_labels
     for k in (2, 4):

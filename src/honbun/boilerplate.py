@@ -106,6 +106,9 @@ class ModelConfig:
     # the stacked model's body probability, averaged in before the rules (0: stacked only).
     blend_hgb: float = 0.0
     refit: bool = True  # refit both stages on all pages; False: average the inner-fold models
+    # Stacking rounds (auto-context): round r's gradient boosting sees the window, group and
+    # container features of the scores of every earlier round, latest first (1: stage 2 only).
+    stack_rounds: int = 1
     inner_folds: int = 3  # grouped folds (by site) for the out-of-fold scores stages learn from
 
     @classmethod
@@ -131,6 +134,8 @@ class ModelConfig:
             raise ValueError("[boilerplate] linear_seeds is for linear_solver = 'sgd' only")
         if int(d.get("inner_folds", 3)) < 2:
             raise ValueError(f"[boilerplate] inner_folds must be >= 2: {d['inner_folds']}")
+        if int(d.get("stack_rounds", 1)) < 1:
+            raise ValueError(f"[boilerplate] stack_rounds must be >= 1: {d['stack_rounds']}")
         if d.get("stage1", "linear") not in STAGE1_KINDS:
             raise ValueError(f"[boilerplate] stage1 must be one of {STAGE1_KINDS}: {d['stage1']}")
         return cls(features=feats, **d)
@@ -794,6 +799,7 @@ class BlockModel:
         self.threshold_ = DECISION
         self.stage1_: list[list[Any]] = []
         self.stage2_: list[QuantizedHGB] = []
+        self.rounds_: list[list[QuantizedHGB]] = []  # stacking rounds before the last
         self.blend_: QuantizedHGB | None = None
         if cfg.model == "hgb":
             self.stage2_ = [self._hgb().fit(dense, y, sample_weight=w)]
@@ -817,19 +823,27 @@ class BlockModel:
             self.stage1_.append(models)
         if cfg.refit:
             self.stage1_ = [self._fit_stage1(X, dense, y)]
-        X2 = self._stack_X(pages, dense, oof)
-        if cfg.tune_threshold or not cfg.refit:
+        scores = oof  # honest scores of every stage so far, latest first
+        for r in range(cfg.stack_rounds):
+            last = r == cfg.stack_rounds - 1
+            X2 = self._stack_X(pages, dense, scores)
+            models: list[QuantizedHGB] = []
             oof2 = np.zeros(len(y))
-            for tr, te, _ in folds:
-                model = self._hgb().fit(X2[tr], y[tr], sample_weight=w[tr])
-                oof2[te] = model.predict_proba(X2[te])[:, 1]
-                self.stage2_.append(model)
-            if cfg.tune_threshold:
-                self.threshold_ = best_threshold(
-                    _split(oof2, pages), labels, [p.lengths for p in pages]
-                )
-        if cfg.refit:
-            self.stage2_ = [self._hgb().fit(X2, y, sample_weight=w)]
+            if cfg.tune_threshold or not cfg.refit or not last:
+                for tr, te, _ in folds:
+                    models.append(self._hgb().fit(X2[tr], y[tr], sample_weight=w[tr]))
+                    oof2[te] = models[-1].predict_proba(X2[te])[:, 1]
+            if cfg.refit:
+                models = [self._hgb().fit(X2, y, sample_weight=w)]
+            if last:
+                self.stage2_ = models
+            else:
+                self.rounds_.append(models)
+                scores = np.column_stack([oof2, scores])
+        if cfg.tune_threshold:
+            self.threshold_ = best_threshold(
+                _split(oof2, pages), labels, [p.lengths for p in pages]
+            )
         if cfg.blend_hgb:
             self.blend_ = self._hgb().fit(dense, y, sample_weight=w)
         return self

@@ -275,6 +275,7 @@ class BlockScorer:
     stage2: list[Forest]
     threshold: float
     blend: Forest | None = None  # the plain gradient-boosted model (cfg.blend_hgb), if any
+    rounds: list[list[Forest]] | None = None  # stacking rounds before stage 2 (stack_rounds)
 
     def predict_proba(
         self, pages: list[PreparedPage], alone: bool = False, context: SiteContext | None = None
@@ -299,11 +300,15 @@ class BlockScorer:
         if self.cfg.model == "hgb":
             proba = self.stage2[0].predict_proba(dense)[:, 1]
         else:
-            s1 = stage1_scores(self.stage1, pages, dense)
+            scores = stage1_scores(self.stage1, pages, dense)
             if not self.stage2:
-                proba = s1[:, 0]
+                proba = scores[:, 0]
             else:
-                X2 = stage2_design(pages, dense, s1, self.stage2_own)
+                for models in self.rounds or []:
+                    X = stage2_design(pages, dense, scores, self.stage2_own)
+                    latest = np.mean([m.predict_proba(X)[:, 1] for m in models], axis=0)
+                    scores = np.column_stack([latest, scores])
+                X2 = stage2_design(pages, dense, scores, self.stage2_own)
                 proba = np.mean([m.predict_proba(X2)[:, 1] for m in self.stage2], axis=0)
                 proba = rescale(proba, self.threshold)
             if self.blend is not None:
@@ -355,6 +360,7 @@ def export_block_model(model: Any) -> BlockScorer:
         stage2=[export_forest(m) for m in model.stage2_],
         threshold=float(model.threshold_),
         blend=None if getattr(model, "blend_", None) is None else export_forest(model.blend_),
+        rounds=[[export_forest(m) for m in ms] for ms in getattr(model, "rounds_", [])] or None,
     )
 
 
