@@ -15,7 +15,9 @@ Pipeline, top to bottom:
    its container and the page (out-of-fold during training, folds grouped by site, so
    stage 2 learns from honest scores). Stage 2's decision threshold is tuned on its own
    out-of-fold scores (mean per-page character F1) and folded into the probabilities,
-   so that ``p >= 0.5`` is the tuned decision.
+   so that ``p >= 0.5`` is the tuned decision. With ``stack_rounds = N`` there are N such
+   gradient-boosted rounds, each over the scores of every stage before it (auto-context);
+   ``inner_folds`` sets the number of site folds behind the out-of-fold scores.
 
 Estimator API in scikit-learn's spirit: ``fit(pages, labels)`` and
 ``predict_proba(pages)``, where ``pages`` is a list of :class:`PreparedPage` and labels
