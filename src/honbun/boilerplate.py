@@ -829,18 +829,18 @@ class BlockModel:
         for r in range(cfg.stack_rounds):
             last = r == cfg.stack_rounds - 1
             X2 = self._stack_X(pages, dense, scores)
-            models: list[QuantizedHGB] = []
+            boosted: list[QuantizedHGB] = []  # this round's models (stage 1's are `models`)
             oof2 = np.zeros(len(y))
             if cfg.tune_threshold or not cfg.refit or not last:
                 for tr, te, _ in folds:
-                    models.append(self._hgb().fit(X2[tr], y[tr], sample_weight=w[tr]))
-                    oof2[te] = models[-1].predict_proba(X2[te])[:, 1]
+                    boosted.append(self._hgb().fit(X2[tr], y[tr], sample_weight=w[tr]))
+                    oof2[te] = boosted[-1].predict_proba(X2[te])[:, 1]
             if cfg.refit:
-                models = [self._hgb().fit(X2, y, sample_weight=w)]
+                boosted = [self._hgb().fit(X2, y, sample_weight=w)]
             if last:
-                self.stage2_ = models
+                self.stage2_ = boosted
             else:
-                self.rounds_.append(models)
+                self.rounds_.append(boosted)
                 scores = np.column_stack([oof2, scores])
         if cfg.tune_threshold:
             self.threshold_ = best_threshold(
