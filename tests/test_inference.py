@@ -110,15 +110,19 @@ def test_block_model_predicts_through_its_export(block_model: BlockModel, pages_
     )
 
 
+def _no_rules() -> dict[str, bool]:
+    """ModelConfig settings that switch every decision rule off (the models' own output)."""
+    from honbun.rules import TEXT_RULES
+
+    switches = [*TEXT_RULES, "drop_title_echo", "drop_regions", "drop_classes"]
+    return {k: False for k in [*switches, "min_body", "keep_headline"]}
+
+
 def test_blend_averages_a_plain_hgb_into_the_stacked_probabilities(pages_and_labels) -> None:
     import dataclasses
 
-    from honbun.rules import TEXT_RULES
-
     pages, labels = pages_and_labels
-    switches = [*TEXT_RULES, "drop_title_echo", "drop_regions", "drop_classes"]
-    no_rules = {k: False for k in [*switches, "min_body", "keep_headline"]}
-    cfg = ModelConfig(hgb_max_iter=30, blend_hgb=0.25, **no_rules)
+    cfg = ModelConfig(hgb_max_iter=30, blend_hgb=0.25, **_no_rules())
     model = BlockModel(cfg).fit(pages[:-3], labels[:-3])
     scorer = model.scorer()
     assert scorer.blend is not None
@@ -141,12 +145,9 @@ def test_a_second_stacking_round_reads_the_scores_of_both_earlier_stages(
 ) -> None:
     from honbun.boilerplate import rescale
     from honbun.inference import stage1_scores
-    from honbun.rules import TEXT_RULES
 
     pages, labels = pages_and_labels
-    switches = [*TEXT_RULES, "drop_title_echo", "drop_regions", "drop_classes"]
-    no_rules = {k: False for k in [*switches, "min_body", "keep_headline"]}
-    model = BlockModel(ModelConfig(hgb_max_iter=30, stack_rounds=2, **no_rules))
+    model = BlockModel(ModelConfig(hgb_max_iter=30, stack_rounds=2, **_no_rules()))
     model.fit(pages[:-3], labels[:-3])
     assert len(model.rounds_) == 1 and len(model.scorer().rounds or []) == 1
     # By hand: stage 1, the first round over its scores, the last over both (latest first).
