@@ -63,6 +63,7 @@ DECISION = 0.5  # the tuned threshold is mapped to this probability
 CONTAINER_MIN_BLOCKS = 3  # an ancestor must hold this many blocks to count as a container
 STAGE1_KINDS = ("linear", "hgb", "both")
 LINEAR_SOLVERS = ("sgd", "lbfgs")
+MIN_COUNTS = {"linear_seeds": 1, "inner_folds": 2, "stack_rounds": 1}  # count settings' minimum
 LBFGS_MAX_ITER = 1000  # L-BFGS iterations for the linear model (it needs about 80 on all pages)
 
 
@@ -126,18 +127,15 @@ class ModelConfig:
             raise ValueError(f"[boilerplate] model must be logreg, hgb or stacked: {d['model']}")
         if not 0.0 <= float(d.get("blend_hgb", 0.0)) < 1.0:
             raise ValueError(f"[boilerplate] blend_hgb must be in [0, 1): {d['blend_hgb']}")
-        if int(d.get("linear_seeds", 1)) < 1:
-            raise ValueError(f"[boilerplate] linear_seeds must be >= 1: {d['linear_seeds']}")
+        for key, low in MIN_COUNTS.items():  # the defaults all meet their minimum
+            if key in d and int(d[key]) < low:
+                raise ValueError(f"[boilerplate] {key} must be >= {low}: {d[key]}")
         if d.get("linear_solver", "sgd") not in LINEAR_SOLVERS:
             raise ValueError(
                 f"[boilerplate] linear_solver must be one of {LINEAR_SOLVERS}: {d['linear_solver']}"
             )
         if d.get("linear_solver") == "lbfgs" and int(d.get("linear_seeds", 1)) != 1:
             raise ValueError("[boilerplate] linear_seeds is for linear_solver = 'sgd' only")
-        if int(d.get("inner_folds", 3)) < 2:
-            raise ValueError(f"[boilerplate] inner_folds must be >= 2: {d['inner_folds']}")
-        if int(d.get("stack_rounds", 1)) < 1:
-            raise ValueError(f"[boilerplate] stack_rounds must be >= 1: {d['stack_rounds']}")
         if d.get("stage1", "linear") not in STAGE1_KINDS:
             raise ValueError(f"[boilerplate] stage1 must be one of {STAGE1_KINDS}: {d['stage1']}")
         return cls(features=feats, **d)
