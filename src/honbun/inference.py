@@ -305,18 +305,27 @@ class BlockScorer:
                 proba = scores[:, 0]
             else:
                 for models in self.rounds or []:
-                    X = stage2_design(pages, dense, scores, self.stage2_own)
-                    latest = np.mean([m.predict_proba(X)[:, 1] for m in models], axis=0)
+                    latest = self._boosted(models, pages, dense, scores)
                     scores = np.column_stack([latest, scores])
-                X2 = stage2_design(pages, dense, scores, self.stage2_own)
-                proba = np.mean([m.predict_proba(X2)[:, 1] for m in self.stage2], axis=0)
-                proba = rescale(proba, self.threshold)
+                proba = rescale(self._boosted(self.stage2, pages, dense, scores), self.threshold)
             if self.blend is not None:
                 # A second opinion that never saw stage 1's votes: on an unseen site the
                 # stacked model's sharp stage-1 votes are sometimes wrong together.
                 w = self.cfg.blend_hgb
                 proba = (1 - w) * proba + w * self.blend.predict_proba(dense)[:, 1]
         return rules.apply(self.cfg, pages, _split(proba, pages))
+
+    def _boosted(
+        self,
+        models: list[Forest],
+        pages: list[PreparedPage],
+        dense: np.ndarray,
+        scores: np.ndarray,
+    ) -> np.ndarray:
+        """``(total blocks,)`` body probability of one stacking round's models (averaged)
+        over the stacked design of the earlier ``scores`` ``(total blocks, k)``."""
+        X = stage2_design(pages, dense, scores, self.stage2_own)
+        return np.mean([m.predict_proba(X)[:, 1] for m in models], axis=0)
 
 
 def stage1_scores(
