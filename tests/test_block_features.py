@@ -446,3 +446,37 @@ def test_blocks_in_chrome_classes_are_dropped_unless_the_class_holds_the_article
     p = _prepared_html(tmp_path, body, "無題")
     proba = [np.array([0.1, 0.9, 0.6])]
     assert apply(ModelConfig(), [p], proba)[0].tolist() == [0.1, 0.9, 0.6]
+
+
+def test_a_subheading_between_body_blocks_is_kept(tmp_path) -> None:
+    from honbun.boilerplate import ModelConfig
+    from honbun.rules import apply, keep_subheadings
+
+    body = (
+        "<h2>速報</h2>"  # no body before it: a heading above the article is left alone
+        "<p>米国防総省は北朝鮮軍兵士がロシア東部に派遣されたと推定した。</p>"
+        "<h2>訓練の内容</h2>"  # introduces the next paragraph: raised
+        "<p>兵士は砲兵や無人機の運用を学んでいるという。</p>"
+        "<h3>関連記事</h3>"  # the next block is not body: left alone
+        "<ul><li><a href='/a'>ロシア軍の動向</a></li></ul>"
+        "<h2>専門家の見方</h2>"  # a drop rule set it to 0.0: stays dropped
+        "<p>専門家は兵士の派遣が続くとみている。</p>"
+        f"<h4>{'長い見出し' * 13}</h4>"  # longer than a line of text: left alone
+        "<p>派遣は来年も続く見通しだ。</p>"
+        "<h2>まとめ</h2><h3>今後の焦点</h3>"  # followed by a heading: left alone
+        "<p>焦点は派遣の規模だ。</p>"
+        "<h1>第二部</h1>"  # an <h1> is keep_headline's: left alone
+        "<p>第二部では制裁を扱う。</p>"
+    )
+    p = _prepared_html(tmp_path, body, "無題")
+    assert [b.dom.tag for b in p.page.blocks if b.dom] == [
+        "h2", "p", "h2", "p", "h3", "li", "h2", "p", "h4", "p", "h2", "h3", "p", "h1", "p",
+    ]  # fmt: skip
+    proba = np.array([0.2, 0.9, 0.3, 0.9, 0.1, 0.1, 0.0, 0.8, 0.2, 0.9, 0.3, 0.6, 0.9, 0.3, 0.9])
+    kept = keep_subheadings(p, proba)
+    assert np.flatnonzero(kept != proba).tolist() == [2] and kept[2] == 0.5
+    assert proba[2] == 0.3  # the input is not modified
+    off = {"keep_subheadings": False, "drop_promos": False, "keep_headline": False}
+    assert apply(ModelConfig(**off), [p], [proba])[0].tolist() == proba.tolist()
+    on = apply(ModelConfig(drop_promos=False, keep_headline=False), [p], [proba])[0]
+    assert np.flatnonzero(on != proba).tolist() == [2]

@@ -93,7 +93,8 @@ class ModelConfig:
     stage1: str = "linear"  # stacked stage 1: "linear" | "hgb" (dense only) | "both"
     linear_solver: str = "sgd"  # "sgd" (averaged SGD) | "lbfgs" (exact, seed-free optimum)
     linear_seeds: int = 1  # SGD runs whose weights the linear model averages (sgd only)
-    # Decision rules after the models (honbun.rules): the drops, then min_body and keep_headline.
+    # Decision rules after the models (honbun.rules): the drops, then min_body, keep_headline
+    # and keep_subheadings.
     drop_datelines: bool = True  # a block that is only a date/time stamp is not body
     drop_captions: bool = True  # nor is a block opened by a caption label (写真：…)
     drop_title_echo: bool = True  # nor a verbatim copy of "<title>" with its site name
@@ -104,6 +105,7 @@ class ModelConfig:
     drop_classes: bool = True  # nor one in an element classed comments, calendar, sidebar…
     min_body: bool = True  # every page keeps its most likely block (and its slot) as body
     keep_headline: bool = True  # the heading that repeats the page's <title> stays body
+    keep_subheadings: bool = True  # a short <h2>-<h6> between body blocks stays body
     stage2_neighbours: bool = True  # stage 2 also sees the neighbours' dense features
     # Share of a plain gradient-boosted model on the dense features (the "hgb" model) in
     # the stacked model's body probability, averaged in before the rules (0: stacked only).

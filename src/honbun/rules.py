@@ -16,7 +16,9 @@ switch in :class:`~honbun.boilerplate.ModelConfig`. They run in this order:
    (``drop_classes``); ``min_body`` then cannot pick them;
 2. :func:`at_least_one` (``min_body``) — a page keeps its most likely block, with the
    blocks of its template slot, when nothing reaches the threshold;
-3. :func:`keep_headline` — the heading that repeats the page's ``<title>`` stays body.
+3. :func:`keep_headline` — the heading that repeats the page's ``<title>`` stays body;
+4. :func:`keep_subheadings` — a short ``<h2>``-``<h6>`` between article text and the
+   paragraph it introduces stays body.
 """
 
 from __future__ import annotations
@@ -26,7 +28,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from honbun.block_features import LONG_BLOCK_CHARS, _signature, feature_names, title_segments
+from honbun.block_features import (
+    HEADING_TAGS,
+    LONG_BLOCK_CHARS,
+    _signature,
+    feature_names,
+    title_segments,
+)
 from honbun.boilerplate import DECISION, ModelConfig, PreparedPage
 from honbun.normalize import compact, nfkc
 
@@ -53,6 +61,9 @@ CHROME_CLASSES = frozenset({
 # model expects in paragraph-length blocks, is on an ancestor of the article too
 # (<body class="has-sidebar">), not on a chrome region: it is ignored on that page.
 CHROME_MAX_SHARE = 0.5
+SUBHEADING_MAX_CHARS = 60  # a subheading is a line, not a paragraph
+# <h1> is left to keep_headline: on a page it is the headline or the site's logo.
+SUBHEADING_TAGS = frozenset(HEADING_TAGS) - {"h1"}
 SLOT_MAX_BLOCKS = 8  # min_body keeps a slot of at most this many blocks (a teaser's)
 
 # A date, optionally with weekday, time and a 更新/配信 word, and nothing else:
@@ -120,6 +131,8 @@ def apply(
             proba = at_least_one(page, proba)
         if cfg.keep_headline:
             proba = keep_headline(page, proba, names)
+        if cfg.keep_subheadings:
+            proba = keep_subheadings(page, proba)
         out.append(proba)
     return out
 
@@ -320,3 +333,29 @@ def keep_headline(p: PreparedPage, proba: np.ndarray, names: list[str]) -> np.nd
     if i is None or proba[i] >= DECISION:
         return proba
     return raised(proba, int(i))
+
+
+def keep_subheadings(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
+    """``proba`` with the article's subheadings raised to the decision value.
+
+    A subheading (the guideline's 中見出し, body) is an ``<h2>``-``<h6>`` of at most
+    :data:`SUBHEADING_MAX_CHARS` characters whose next block is body and not a heading,
+    with body before it on the page: it introduces the paragraph that follows. The model
+    scores such a line low when its text also stands in a table of contents or a list
+    of links elsewhere on the page. The decisions are read before any block is raised,
+    and a block that a drop rule set to :data:`DROPPED` stays dropped.
+    """
+    body = proba >= DECISION
+    blocks = p.page.blocks
+    keep = [
+        i
+        for i, b in enumerate(blocks[:-1])
+        if b.dom is not None
+        and b.dom.tag in SUBHEADING_TAGS
+        and DROPPED < proba[i] < DECISION
+        and len(b.text) <= SUBHEADING_MAX_CHARS
+        and body[i + 1]
+        and (blocks[i + 1].dom is None or blocks[i + 1].dom.tag not in HEADING_TAGS)
+        and body[:i].any()
+    ]
+    return raised(proba, *keep) if keep else proba
