@@ -115,7 +115,7 @@ def _no_rules() -> dict[str, bool]:
     from honbun.rules import TEXT_RULES
 
     switches = [*TEXT_RULES, "drop_title_echo", "drop_regions", "drop_classes"]
-    return {k: False for k in [*switches, "min_body", "keep_headline"]}
+    return {k: False for k in [*switches, "min_body", "keep_headline", "keep_subheadings"]}
 
 
 def test_blend_averages_a_plain_hgb_into_the_stacked_probabilities(pages_and_labels) -> None:
@@ -162,6 +162,29 @@ def test_a_second_stacking_round_reads_the_scores_of_both_earlier_stages(
     assert one.rounds_ == [] and one.scorer().rounds is None  # one round: the usual model
     with pytest.raises(ValueError, match="stack_rounds"):
         ModelConfig.from_dict({"stack_rounds": 0})
+
+
+def test_stack_variants_average_stacks_fitted_on_their_own_site_folds(pages_and_labels) -> None:
+    pages, labels = pages_and_labels
+    train, test = pages[:-3], pages[-3:]
+    base = {"hgb_max_iter": 20, **_no_rules()}
+    cfg = ModelConfig.from_dict({**base, "stack_variants": [[2, 2], [1, 3]]})
+    assert cfg.stack_variants == ((2, 2), (1, 3))
+    model = BlockModel(cfg).fit(train, labels[:-3])
+    assert len(model.variants_) == 2 and len(model.scorer().variants or []) == 2
+    # Each stack is the model those settings give alone (stage 1 is the same in all).
+    alone = [
+        BlockModel(ModelConfig(**base, stack_rounds=r, inner_folds=k)).fit(train, labels[:-3])
+        for r, k in [(1, 3), (2, 2), (1, 3)]
+    ]
+    want = np.mean([np.concatenate(m.predict_proba(test)) for m in alone], axis=0)
+    np.testing.assert_allclose(np.concatenate(model.predict_proba(test)), want, atol=1e-12)
+    assert BlockModel(ModelConfig(**base)).fit(train, labels[:-3]).scorer().variants is None
+    for bad in ([[0, 3]], [[1, 1]], [[1]]):
+        with pytest.raises(ValueError, match="stack_variants"):
+            ModelConfig.from_dict({"stack_variants": bad})
+    with pytest.raises(ValueError, match="refit"):
+        ModelConfig.from_dict({"stack_variants": [[1, 3]], "refit": False})
 
 
 def test_inner_folds_sets_how_many_site_folds_the_stages_learn_from(pages_and_labels) -> None:

@@ -67,6 +67,20 @@ MIN_COUNTS = {"linear_seeds": 1, "inner_folds": 2, "stack_rounds": 1}  # count s
 LBFGS_MAX_ITER = 1000  # L-BFGS iterations for the linear model (it needs about 80 on all pages)
 
 
+def _stack_variants(value: Any, refit: bool) -> tuple[tuple[int, int], ...]:
+    """``stack_variants`` from the config: ``[[rounds, inner folds], ...]``, checked."""
+    out = []
+    for item in value:
+        if len(item) != 2 or int(item[0]) < 1 or int(item[1]) < MIN_COUNTS["inner_folds"]:
+            raise ValueError(
+                f"[boilerplate] stack_variants are [rounds >= 1, inner folds >= 2]: {item}"
+            )
+        out.append((int(item[0]), int(item[1])))
+    if out and not refit:
+        raise ValueError("[boilerplate] stack_variants need refit = true")
+    return tuple(out)
+
+
 @dataclass
 class ModelConfig:
     """Settings of the block model; built from the ``[boilerplate]`` config table."""
@@ -115,6 +129,10 @@ class ModelConfig:
     # container features of the scores of every earlier round, latest first (1: stage 2 only).
     stack_rounds: int = 1
     inner_folds: int = 3  # grouped folds (by site) for the out-of-fold scores stages learn from
+    # Further stacks, (rounds, inner folds) each, fitted over the same stage 1 and averaged
+    # with the one above: each split of the sites behind the out-of-fold scores moves whole
+    # pages its own way, and the average moves fewer (empty: the one stack only).
+    stack_variants: tuple[tuple[int, int], ...] = ()
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], seed: int = 13) -> ModelConfig:
@@ -140,6 +158,8 @@ class ModelConfig:
             raise ValueError("[boilerplate] linear_seeds is for linear_solver = 'sgd' only")
         if d.get("stage1", "linear") not in STAGE1_KINDS:
             raise ValueError(f"[boilerplate] stage1 must be one of {STAGE1_KINDS}: {d['stage1']}")
+        if "stack_variants" in d:
+            d["stack_variants"] = _stack_variants(d["stack_variants"], d.get("refit", True))
         return cls(features=feats, **d)
 
 
@@ -802,6 +822,8 @@ class BlockModel:
         self.stage1_: list[list[Any]] = []
         self.stage2_: list[QuantizedHGB] = []
         self.rounds_: list[list[QuantizedHGB]] = []  # stacking rounds before the last
+        # cfg.stack_variants: (rounds before the last, last round, threshold) of each
+        self.variants_: list[tuple[list[list[QuantizedHGB]], list[QuantizedHGB], float]] = []
         self.blend_: QuantizedHGB | None = None
         if cfg.model == "hgb":
             self.stage2_ = [self._hgb().fit(dense, y, sample_weight=w)]
@@ -811,10 +833,41 @@ class BlockModel:
         if cfg.model == "logreg":
             self.stage1_ = [[self._fit_linear(X, y)]]
             return self
+        folds = self._inner_folds(pages, cfg.inner_folds)
+        oof, self.stage1_ = self._stage1_oof(pages, X, dense, y, folds)
+        if cfg.refit:
+            self.stage1_ = [self._fit_stage1(X, dense, y)]
+        self.rounds_, self.stage2_, self.threshold_ = self._fit_stack(
+            pages, labels, dense, w, oof, folds, cfg.stack_rounds
+        )
+        for n_rounds, n_folds in cfg.stack_variants:
+            if n_folds != cfg.inner_folds:  # stage 1's honest scores on this split of the sites
+                more = self._inner_folds(pages, n_folds)
+                stack = self._fit_stack(
+                    pages, labels, dense, w, self._stage1_oof(pages, X, dense, y, more)[0],
+                    more, n_rounds,
+                )  # fmt: skip
+            else:
+                stack = self._fit_stack(pages, labels, dense, w, oof, folds, n_rounds)
+            self.variants_.append(stack)
+        if cfg.blend_hgb:
+            self.blend_ = self._hgb().fit(dense, y, sample_weight=w)
+        return self
+
+    def _stage1_oof(
+        self,
+        pages: list[PreparedPage],
+        X: sp.csr_matrix,
+        dense: np.ndarray,
+        y: np.ndarray,
+        folds: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    ) -> tuple[np.ndarray, list[list[Any]]]:
+        """Stage 1's out-of-fold scores ``(total blocks, k)`` over ``folds``, and its fold
+        models (what ``refit = False`` averages)."""
         from honbun.inference import export_stage1, stage1_scores
 
-        folds = self._inner_folds(pages, self.cfg.inner_folds)
-        oof = np.zeros((len(y), 2 if cfg.stage1 == "both" else 1))
+        oof = np.zeros((len(y), 2 if self.cfg.stage1 == "both" else 1))
+        members = []
         for tr, te, te_pages in folds:
             models = self._fit_stage1(X[tr], dense[tr], y[tr])
             # Scored by the numpy export that scoring runs: stage 2's quantile bins are
@@ -822,14 +875,29 @@ class BlockModel:
             # another code path would move blocks across bins.
             exported = export_stage1(self, [models], dense.shape[1])
             oof[te] = stage1_scores(exported, [pages[i] for i in te_pages], dense[te])
-            self.stage1_.append(models)
-        if cfg.refit:
-            self.stage1_ = [self._fit_stage1(X, dense, y)]
+            members.append(models)
+        return oof, members
+
+    def _fit_stack(
+        self,
+        pages: list[PreparedPage],
+        labels: list[np.ndarray],
+        dense: np.ndarray,
+        w: np.ndarray,
+        oof: np.ndarray,
+        folds: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+        n_rounds: int,
+    ) -> tuple[list[list[QuantizedHGB]], list[QuantizedHGB], float]:
+        """``n_rounds`` of gradient boosting over stage 1's out-of-fold scores ``oof``:
+        the rounds before the last, the last round's models and its tuned threshold."""
+        cfg = self.cfg
+        y = np.concatenate(labels).astype(int)
+        rounds: list[list[QuantizedHGB]] = []
         scores = oof  # honest scores of every stage so far, latest first
-        for r in range(cfg.stack_rounds):
-            last = r == cfg.stack_rounds - 1
+        for r in range(n_rounds):
+            last = r == n_rounds - 1
             X2 = self._stack_X(pages, dense, scores)
-            boosted: list[QuantizedHGB] = []  # this round's models (stage 1's are `models`)
+            boosted: list[QuantizedHGB] = []  # this round's models
             oof2 = np.zeros(len(y))
             if cfg.tune_threshold or not cfg.refit or not last:
                 for tr, te, _ in folds:
@@ -838,17 +906,15 @@ class BlockModel:
             if cfg.refit:
                 boosted = [self._hgb().fit(X2, y, sample_weight=w)]
             if last:
-                self.stage2_ = boosted
-            else:
-                self.rounds_.append(boosted)
-                scores = np.column_stack([oof2, scores])
-        if cfg.tune_threshold:
-            self.threshold_ = best_threshold(
-                _split(oof2, pages), labels, [p.lengths for p in pages]
-            )
-        if cfg.blend_hgb:
-            self.blend_ = self._hgb().fit(dense, y, sample_weight=w)
-        return self
+                threshold = DECISION
+                if cfg.tune_threshold:
+                    threshold = best_threshold(
+                        _split(oof2, pages), labels, [p.lengths for p in pages]
+                    )
+                return rounds, boosted, threshold
+            rounds.append(boosted)
+            scores = np.column_stack([oof2, scores])
+        raise ValueError("a stack needs at least one round")
 
     @staticmethod
     def _inner_folds(

@@ -276,6 +276,9 @@ class BlockScorer:
     threshold: float
     blend: Forest | None = None  # the plain gradient-boosted model (cfg.blend_hgb), if any
     rounds: list[list[Forest]] | None = None  # stacking rounds before stage 2 (stack_rounds)
+    # Further stacks (cfg.stack_variants), averaged with the one above: (rounds, last
+    # round, threshold) each.
+    variants: list[tuple[list[list[Forest]], list[Forest], float]] | None = None
 
     def predict_proba(
         self, pages: list[PreparedPage], alone: bool = False, context: SiteContext | None = None
@@ -304,16 +307,30 @@ class BlockScorer:
             if not self.stage2:
                 proba = scores[:, 0]
             else:
-                for models in self.rounds or []:
-                    latest = self._boosted(models, pages, dense, scores)
-                    scores = np.column_stack([latest, scores])
-                proba = rescale(self._boosted(self.stage2, pages, dense, scores), self.threshold)
+                stacks = [(self.rounds or [], self.stage2, self.threshold), *(self.variants or [])]
+                proba = np.mean([self._stacked(*s, pages, dense, scores) for s in stacks], axis=0)
             if self.blend is not None:
                 # A second opinion that never saw stage 1's votes: on an unseen site the
                 # stacked model's sharp stage-1 votes are sometimes wrong together.
                 w = self.cfg.blend_hgb
                 proba = (1 - w) * proba + w * self.blend.predict_proba(dense)[:, 1]
         return rules.apply(self.cfg, pages, _split(proba, pages))
+
+    def _stacked(
+        self,
+        rounds: list[list[Forest]],
+        last: list[Forest],
+        threshold: float,
+        pages: list[PreparedPage],
+        dense: np.ndarray,
+        scores: np.ndarray,
+    ) -> np.ndarray:
+        """``(total blocks,)`` body probability of one stack over stage 1's ``scores``: its
+        rounds in order, each seeing the scores of all before it, then its last round,
+        rescaled so that its tuned ``threshold`` falls at 0.5."""
+        for models in rounds:
+            scores = np.column_stack([self._boosted(models, pages, dense, scores), scores])
+        return rescale(self._boosted(last, pages, dense, scores), threshold)
 
     def _boosted(
         self,
@@ -370,6 +387,11 @@ def export_block_model(model: Any) -> BlockScorer:
         threshold=float(model.threshold_),
         blend=None if getattr(model, "blend_", None) is None else export_forest(model.blend_),
         rounds=[[export_forest(m) for m in ms] for ms in getattr(model, "rounds_", [])] or None,
+        variants=[
+            ([[export_forest(m) for m in ms] for ms in rounds], [export_forest(m) for m in last], t)
+            for rounds, last, t in getattr(model, "variants_", [])
+        ]
+        or None,
     )
 
 
