@@ -71,7 +71,11 @@ def _stack_variants(value: Any, refit: bool) -> tuple[tuple[int, int], ...]:
     """``stack_variants`` from the config: ``[[rounds, inner folds], ...]``, checked."""
     out = []
     for item in value:
-        if len(item) != 2 or int(item[0]) < 1 or int(item[1]) < MIN_COUNTS["inner_folds"]:
+        if (
+            len(item) != 2
+            or int(item[0]) < MIN_COUNTS["stack_rounds"]
+            or int(item[1]) < MIN_COUNTS["inner_folds"]
+        ):
             raise ValueError(
                 f"[boilerplate] stack_variants are [rounds >= 1, inner folds >= 2]: {item}"
             )
@@ -837,19 +841,15 @@ class BlockModel:
         oof, self.stage1_ = self._stage1_oof(pages, X, dense, y, folds)
         if cfg.refit:
             self.stage1_ = [self._fit_stage1(X, dense, y)]
-        self.rounds_, self.stage2_, self.threshold_ = self._fit_stack(
-            pages, labels, dense, w, oof, folds, cfg.stack_rounds
-        )
-        for n_rounds, n_folds in cfg.stack_variants:
-            if n_folds != cfg.inner_folds:  # stage 1's honest scores on this split of the sites
+        # Stage 1's honest scores per split of the sites, each computed once for all stacks.
+        splits = {cfg.inner_folds: (folds, oof)}
+        stacks = []
+        for n_rounds, n_folds in [(cfg.stack_rounds, cfg.inner_folds), *cfg.stack_variants]:
+            if n_folds not in splits:
                 more = self._inner_folds(pages, n_folds)
-                stack = self._fit_stack(
-                    pages, labels, dense, w, self._stage1_oof(pages, X, dense, y, more)[0],
-                    more, n_rounds,
-                )  # fmt: skip
-            else:
-                stack = self._fit_stack(pages, labels, dense, w, oof, folds, n_rounds)
-            self.variants_.append(stack)
+                splits[n_folds] = (more, self._stage1_oof(pages, X, dense, y, more)[0])
+            stacks.append(self._fit_stack(pages, labels, dense, w, *splits[n_folds], n_rounds))
+        (self.rounds_, self.stage2_, self.threshold_), *self.variants_ = stacks
         if cfg.blend_hgb:
             self.blend_ = self._hgb().fit(dense, y, sample_weight=w)
         return self
@@ -884,8 +884,8 @@ class BlockModel:
         labels: list[np.ndarray],
         dense: np.ndarray,
         w: np.ndarray,
-        oof: np.ndarray,
         folds: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+        oof: np.ndarray,
         n_rounds: int,
     ) -> tuple[list[list[QuantizedHGB]], list[QuantizedHGB], float]:
         """``n_rounds`` of gradient boosting over stage 1's out-of-fold scores ``oof``:
