@@ -187,6 +187,30 @@ def test_stack_variants_average_stacks_fitted_on_their_own_site_folds(pages_and_
         ModelConfig.from_dict({"stack_variants": [[1, 3]], "refit": False})
 
 
+def test_stacks_on_the_same_site_folds_fit_their_shared_rounds_once(
+    pages_and_labels, monkeypatch
+) -> None:
+    from honbun.boilerplate import QuantizedHGB
+
+    pages, labels = pages_and_labels
+    fits = []
+    real_fit = QuantizedHGB.fit
+    monkeypatch.setattr(
+        QuantizedHGB, "fit", lambda m, *a, **k: fits.append(1) or real_fit(m, *a, **k)
+    )
+
+    def n_fits(**cfg: object) -> int:
+        fits.clear()
+        BlockModel(ModelConfig.from_dict({"hgb_max_iter": 5, **cfg})).fit(pages[:-3], labels[:-3])
+        return len(fits)
+
+    # [2, 3]'s first round is the [1, 3] stack's only round: the pair costs what [2, 3]
+    # costs alone. A stack on other folds ([1, 4]) shares nothing.
+    two = n_fits(stack_rounds=2)
+    assert n_fits(stack_variants=[[2, 3]]) == two
+    assert n_fits(stack_variants=[[2, 3], [1, 4]]) == two + n_fits(inner_folds=4)
+
+
 def test_inner_folds_sets_how_many_site_folds_the_stages_learn_from(pages_and_labels) -> None:
     pages, labels = pages_and_labels
     for k in (2, 4):

@@ -691,6 +691,17 @@ def _block_groups(pages: list[PreparedPage]) -> np.ndarray:
     return np.concatenate([np.full(p.n, i) for i, p in enumerate(pages)])
 
 
+@dataclass
+class _Round:
+    """One stacking round as :meth:`BlockModel.fit` fits it: its design ``(n, d2)``, the
+    inner-fold models with their out-of-fold scores ``(n,)``, and the refit model."""
+
+    X: np.ndarray | None = None
+    inner: list[QuantizedHGB] = field(default_factory=list)
+    oof: np.ndarray | None = None
+    refit: QuantizedHGB | None = None
+
+
 class BlockModel:
     """Stage-1 / stacked classifier over PreparedPages (see the module docstring)."""
 
@@ -843,12 +854,16 @@ class BlockModel:
             self.stage1_ = [self._fit_stage1(X, dense, y)]
         # Stage 1's honest scores per split of the sites, each computed once for all stacks.
         splits = {cfg.inner_folds: (folds, oof)}
+        # Stacks on the same split share their first rounds ([2, 3]'s first round is
+        # [1, 3]'s only one): each round is fitted once, keyed by (split, round).
+        fitted: dict[tuple[int, int], _Round] = {}
         stacks = []
         for n_rounds, n_folds in [(cfg.stack_rounds, cfg.inner_folds), *cfg.stack_variants]:
             if n_folds not in splits:
                 more = self._inner_folds(pages, n_folds)
                 splits[n_folds] = (more, self._stage1_oof(pages, X, dense, y, more)[0])
-            stacks.append(self._fit_stack(pages, labels, dense, w, *splits[n_folds], n_rounds))
+            rounds = [fitted.setdefault((n_folds, r), _Round()) for r in range(n_rounds)]
+            stacks.append(self._fit_stack(pages, labels, dense, w, *splits[n_folds], rounds))
         (self.rounds_, self.stage2_, self.threshold_), *self.variants_ = stacks
         if cfg.blend_hgb:
             self.blend_ = self._hgb().fit(dense, y, sample_weight=w)
@@ -886,34 +901,37 @@ class BlockModel:
         w: np.ndarray,
         folds: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
         oof: np.ndarray,
-        n_rounds: int,
+        rounds: list[_Round],
     ) -> tuple[list[list[QuantizedHGB]], list[QuantizedHGB], float]:
-        """``n_rounds`` of gradient boosting over stage 1's out-of-fold scores ``oof``:
-        the rounds before the last, the last round's models and its tuned threshold."""
+        """``len(rounds)`` rounds of gradient boosting over stage 1's out-of-fold scores
+        ``oof``: the rounds before the last, the last round's models and its tuned
+        threshold. ``rounds`` holds what earlier stacks on ``folds`` already fitted."""
         cfg = self.cfg
         y = np.concatenate(labels).astype(int)
-        rounds: list[list[QuantizedHGB]] = []
+        before: list[list[QuantizedHGB]] = []
         scores = oof  # honest scores of every stage so far, latest first
-        for r in range(n_rounds):
-            last = r == n_rounds - 1
-            X2 = self._stack_X(pages, dense, scores)
-            boosted: list[QuantizedHGB] = []  # this round's models
-            oof2 = np.zeros(len(y))
-            if cfg.tune_threshold or not cfg.refit or not last:
+        for r, done in enumerate(rounds):
+            last = r == len(rounds) - 1
+            if done.X is None:
+                done.X = self._stack_X(pages, dense, scores)
+            X2 = done.X
+            if done.oof is None and (cfg.tune_threshold or not cfg.refit or not last):
+                done.oof, done.inner = np.zeros(len(y)), []
                 for tr, te, _ in folds:
-                    boosted.append(self._hgb().fit(X2[tr], y[tr], sample_weight=w[tr]))
-                    oof2[te] = boosted[-1].predict_proba(X2[te])[:, 1]
-            if cfg.refit:
-                boosted = [self._hgb().fit(X2, y, sample_weight=w)]
+                    done.inner.append(self._hgb().fit(X2[tr], y[tr], sample_weight=w[tr]))
+                    done.oof[te] = done.inner[-1].predict_proba(X2[te])[:, 1]
+            if cfg.refit and done.refit is None:
+                done.refit = self._hgb().fit(X2, y, sample_weight=w)
+            boosted = [done.refit] if done.refit is not None else list(done.inner)
             if last:
                 threshold = DECISION
                 if cfg.tune_threshold:
                     threshold = best_threshold(
-                        _split(oof2, pages), labels, [p.lengths for p in pages]
+                        _split(done.oof, pages), labels, [p.lengths for p in pages]
                     )
-                return rounds, boosted, threshold
-            rounds.append(boosted)
-            scores = np.column_stack([oof2, scores])
+                return before, boosted, threshold
+            before.append(boosted)
+            scores = np.column_stack([done.oof, scores])
         raise ValueError("a stack needs at least one round")
 
     @staticmethod
