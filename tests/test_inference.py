@@ -211,6 +211,29 @@ def test_stacks_on_the_same_site_folds_fit_their_shared_rounds_once(
     assert n_fits(stack_variants=[[2, 3], [1, 4]]) == two + n_fits(inner_folds=4)
 
 
+def test_scoring_runs_a_round_that_stacks_share_once(pages_and_labels, monkeypatch) -> None:
+    import dataclasses
+    import pickle
+
+    from honbun.inference import BlockScorer
+
+    pages, labels = pages_and_labels
+    cfg = ModelConfig.from_dict({"hgb_max_iter": 20, **_no_rules(), "stack_variants": [[2, 3]]})
+    scorer = pickle.loads(pickle.dumps(BlockModel(cfg).fit(pages[:-3], labels[:-3]).scorer()))
+    (rounds, _, _), *_ = scorer.variants or [None]
+    assert rounds[0][0] is scorer.stage2[0]  # the [1, 3] stack is [2, 3]'s first round
+    runs = []
+    real = BlockScorer._boosted
+    monkeypatch.setattr(BlockScorer, "_boosted", lambda *a: runs.append(1) or real(*a))
+    got = np.concatenate(scorer.predict_proba(pages[-3:]))
+    assert len(runs) == 2  # not 3: the shared round runs once
+    # The same probabilities as with the first round exported (and run) twice.
+    copy = pickle.loads(pickle.dumps(rounds))
+    unshared = dataclasses.replace(scorer, variants=[(copy, *scorer.variants[0][1:])])
+    np.testing.assert_allclose(np.concatenate(unshared.predict_proba(pages[-3:])), got, atol=0)
+    assert len(runs) == 5
+
+
 def test_inner_folds_sets_how_many_site_folds_the_stages_learn_from(pages_and_labels) -> None:
     pages, labels = pages_and_labels
     for k in (2, 4):

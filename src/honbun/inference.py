@@ -308,7 +308,10 @@ class BlockScorer:
                 proba = scores[:, 0]
             else:
                 stacks = [(self.rounds or [], self.stage2, self.threshold), *(self.variants or [])]
-                proba = np.mean([self._stacked(*s, pages, dense, scores) for s in stacks], axis=0)
+                seen: dict[tuple[tuple[int, ...], ...], np.ndarray] = {}
+                proba = np.mean(
+                    [self._stacked(*s, pages, dense, scores, seen) for s in stacks], axis=0
+                )
             if self.blend is not None:
                 # A second opinion that never saw stage 1's votes: on an unseen site the
                 # stacked model's sharp stage-1 votes are sometimes wrong together.
@@ -324,13 +327,24 @@ class BlockScorer:
         pages: list[PreparedPage],
         dense: np.ndarray,
         scores: np.ndarray,
+        seen: dict[tuple[tuple[int, ...], ...], np.ndarray],
     ) -> np.ndarray:
         """``(total blocks,)`` body probability of one stack over stage 1's ``scores``: its
         rounds in order, each seeing the scores of all before it, then its last round,
-        rescaled so that its tuned ``threshold`` falls at 0.5."""
-        for models in rounds:
-            scores = np.column_stack([self._boosted(models, pages, dense, scores), scores])
-        return rescale(self._boosted(last, pages, dense, scores), threshold)
+        rescaled so that its tuned ``threshold`` falls at 0.5.
+
+        ``seen`` holds the rounds other stacks already ran, keyed by the models of the
+        round and of every round before it: stacks on the same site folds share their
+        first rounds (the same Forest objects, see :func:`export_block_model`).
+        """
+        path: tuple[tuple[int, ...], ...] = ()
+        for r, models in enumerate([*rounds, last]):
+            path += (tuple(id(m) for m in models),)
+            if path not in seen:
+                seen[path] = self._boosted(models, pages, dense, scores)
+            if r < len(rounds):
+                scores = np.column_stack([seen[path], scores])
+        return rescale(seen[path], threshold)
 
     def _boosted(
         self,
@@ -378,17 +392,25 @@ def export_block_model(model: Any) -> BlockScorer:
     width = len(model.feature_names) + (Repetition.COLUMNS if model.rep_ is not None else 0)
     stage1 = export_stage1(model, model.stage1_, width)
     own = None if model.cfg.stage2_neighbours else own_columns(model.feature_names, width)
+    # A model two stacks share is exported once, so scoring can tell it is the same.
+    forests: dict[int, Forest] = {}
+
+    def forest(m: Any) -> Forest:
+        if id(m) not in forests:
+            forests[id(m)] = export_forest(m)
+        return forests[id(m)]
+
     return BlockScorer(
         cfg=model.cfg,
         rep=model.rep_,
         stage2_own=own,
         stage1=stage1,
-        stage2=[export_forest(m) for m in model.stage2_],
+        stage2=[forest(m) for m in model.stage2_],
         threshold=float(model.threshold_),
         blend=None if getattr(model, "blend_", None) is None else export_forest(model.blend_),
-        rounds=[[export_forest(m) for m in ms] for ms in getattr(model, "rounds_", [])] or None,
+        rounds=[[forest(m) for m in ms] for ms in getattr(model, "rounds_", [])] or None,
         variants=[
-            ([[export_forest(m) for m in ms] for ms in rounds], [export_forest(m) for m in last], t)
+            ([[forest(m) for m in ms] for ms in rounds], [forest(m) for m in last], t)
             for rounds, last, t in getattr(model, "variants_", [])
         ]
         or None,
