@@ -215,23 +215,31 @@ def test_scoring_runs_a_round_that_stacks_share_once(pages_and_labels, monkeypat
     import dataclasses
     import pickle
 
+    from honbun import inference
     from honbun.inference import BlockScorer
 
     pages, labels = pages_and_labels
-    cfg = ModelConfig.from_dict({"hgb_max_iter": 20, **_no_rules(), "stack_variants": [[2, 3]]})
+    cfg = ModelConfig.from_dict(
+        {"hgb_max_iter": 20, **_no_rules(), "stack_variants": [[2, 3], [1, 2]]}
+    )
     scorer = pickle.loads(pickle.dumps(BlockModel(cfg).fit(pages[:-3], labels[:-3]).scorer()))
-    (rounds, _, _), *_ = scorer.variants or [None]
+    rounds = (scorer.variants or [])[0][0]
     assert rounds[0][0] is scorer.stage2[0]  # the [1, 3] stack is [2, 3]'s first round
-    runs = []
-    real = BlockScorer._boosted
+    runs, designs = [], []
+    real, design = BlockScorer._boosted, inference.stage2_design
     monkeypatch.setattr(BlockScorer, "_boosted", lambda *a: runs.append(1) or real(*a))
+    monkeypatch.setattr(inference, "stage2_design", lambda *a: designs.append(1) or design(*a))
     got = np.concatenate(scorer.predict_proba(pages[-3:]))
-    assert len(runs) == 2  # not 3: the shared round runs once
+    # Rounds: [1, 3], [2, 3]'s second and [1, 2]'s (not 4: the shared round runs once).
+    # Designs: one over stage 1's scores, read by all three first rounds, and one over
+    # [2, 3]'s first round's scores.
+    assert (len(runs), len(designs)) == (3, 2)
     # The same probabilities as with the first round exported (and run) twice.
     copy = pickle.loads(pickle.dumps(rounds))
-    unshared = dataclasses.replace(scorer, variants=[(copy, *scorer.variants[0][1:])])
+    variants = scorer.variants or []
+    unshared = dataclasses.replace(scorer, variants=[(copy, *variants[0][1:]), variants[1]])
     np.testing.assert_allclose(np.concatenate(unshared.predict_proba(pages[-3:])), got, atol=0)
-    assert len(runs) == 5
+    assert (len(runs), len(designs)) == (7, 4)
 
 
 def test_inner_folds_sets_how_many_site_folds_the_stages_learn_from(pages_and_labels) -> None:

@@ -309,8 +309,11 @@ class BlockScorer:
             else:
                 stacks = [(self.rounds or [], self.stage2, self.threshold), *(self.variants or [])]
                 seen: dict[tuple[tuple[int, ...], ...], np.ndarray] = {}
+                # Every stack's first round reads stage 1's scores: one design for all.
+                first = stage2_design(pages, dense, scores, self.stage2_own)
                 proba = np.mean(
-                    [self._stacked(*s, pages, dense, scores, seen) for s in stacks], axis=0
+                    [self._stacked(*s, pages, dense, scores, seen, first) for s in stacks],
+                    axis=0,
                 )
             if self.blend is not None:
                 # A second opinion that never saw stage 1's votes: on an unseen site the
@@ -328,34 +331,33 @@ class BlockScorer:
         dense: np.ndarray,
         scores: np.ndarray,
         seen: dict[tuple[tuple[int, ...], ...], np.ndarray],
+        first: np.ndarray,
     ) -> np.ndarray:
         """``(total blocks,)`` body probability of one stack over stage 1's ``scores``: its
         rounds in order, each seeing the scores of all before it, then its last round,
         rescaled so that its tuned ``threshold`` falls at 0.5.
 
+        ``first`` is the stacked design over ``scores`` (what the first round reads).
         ``seen`` holds the rounds other stacks already ran, keyed by the models of the
         round and of every round before it: stacks on the same site folds share their
         first rounds (the same Forest objects, see :func:`export_block_model`).
         """
         path: tuple[tuple[int, ...], ...] = ()
+        X: np.ndarray | None = first
         for r, models in enumerate([*rounds, last]):
             path += (tuple(id(m) for m in models),)
             if path not in seen:
-                seen[path] = self._boosted(models, pages, dense, scores)
+                if X is None:
+                    X = stage2_design(pages, dense, scores, self.stage2_own)
+                seen[path] = self._boosted(models, X)
             if r < len(rounds):
                 scores = np.column_stack([seen[path], scores])
+                X = None
         return rescale(seen[path], threshold)
 
-    def _boosted(
-        self,
-        models: list[Forest],
-        pages: list[PreparedPage],
-        dense: np.ndarray,
-        scores: np.ndarray,
-    ) -> np.ndarray:
-        """``(total blocks,)`` body probability of one stacking round's models (averaged)
-        over the stacked design of the earlier ``scores`` ``(total blocks, k)``."""
-        X = stage2_design(pages, dense, scores, self.stage2_own)
+    def _boosted(self, models: list[Forest], X: np.ndarray) -> np.ndarray:
+        """``(total blocks,)`` body probability of one stacking round's models, averaged,
+        over its stacked design ``X`` ``(total blocks, d2)``."""
         return np.mean([m.predict_proba(X)[:, 1] for m in models], axis=0)
 
 
