@@ -693,10 +693,9 @@ def _block_groups(pages: list[PreparedPage]) -> np.ndarray:
 
 @dataclass
 class _Round:
-    """One stacking round as :meth:`BlockModel.fit` fits it: its design ``(n, d2)``, the
-    inner-fold models with their out-of-fold scores ``(n,)``, and the refit model."""
+    """One stacking round as :meth:`BlockModel.fit` fits it: the inner-fold models with
+    their out-of-fold scores ``(n,)``, and the refit model."""
 
-    X: np.ndarray | None = None
     inner: list[QuantizedHGB] = field(default_factory=list)
     oof: np.ndarray | None = None
     refit: QuantizedHGB | None = None
@@ -912,16 +911,17 @@ class BlockModel:
         scores = oof  # honest scores of every stage so far, latest first
         for r, done in enumerate(rounds):
             last = r == len(rounds) - 1
-            if done.X is None:
-                done.X = self._stack_X(pages, dense, scores)
-            X2 = done.X
-            if done.oof is None and (cfg.tune_threshold or not cfg.refit or not last):
-                done.oof, done.inner = np.zeros(len(y)), []
-                for tr, te, _ in folds:
-                    done.inner.append(self._hgb().fit(X2[tr], y[tr], sample_weight=w[tr]))
-                    done.oof[te] = done.inner[-1].predict_proba(X2[te])[:, 1]
-            if cfg.refit and done.refit is None:
-                done.refit = self._hgb().fit(X2, y, sample_weight=w)
+            need_inner = done.oof is None and (cfg.tune_threshold or not cfg.refit or not last)
+            need_refit = cfg.refit and done.refit is None
+            if need_inner or need_refit:  # the design (the biggest array here) only to fit
+                X2 = self._stack_X(pages, dense, scores)
+                if need_inner:
+                    done.oof, done.inner = np.zeros(len(y)), []
+                    for tr, te, _ in folds:
+                        done.inner.append(self._hgb().fit(X2[tr], y[tr], sample_weight=w[tr]))
+                        done.oof[te] = done.inner[-1].predict_proba(X2[te])[:, 1]
+                if need_refit:
+                    done.refit = self._hgb().fit(X2, y, sample_weight=w)
             boosted = [done.refit] if done.refit is not None else list(done.inner)
             if last:
                 threshold = DECISION
