@@ -70,6 +70,9 @@ def test_training_writes_model_card_report_and_metrics(trained: dict) -> None:
     assert card["labels"]["topics"] == ["deployment", "alliance", "sanctions", "training"]
     assert card["versions"]["dictionary"] == "unidic-lite"
     assert len(card["data"]["sha256"]) == 64
+    # Fitting each final model on all pages is timed (the 2-minute budget).
+    assert card["timings"]["boilerplate_fit_s"] > 0
+    assert card["timings"]["text_model_fit_s"] > 0
     run_dir = Path(trained["first"]["run_dir"])
     assert not any(p.name.endswith(".partial") for p in run_dir.parent.iterdir())
     for name in ("config.toml", "metrics.json", "data_manifest.json", "boilerplate_comparison.md",

@@ -219,7 +219,9 @@ def train_boilerplate(
     t0 = time.perf_counter()
     html_model = BlockModel(cfg).fit(prepared, [g.y for g in html])
     out.timings["boilerplate_fit_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
     text_model = BlockModel(tcfg).fit(t_pages, [g.y for g in t_gold])
+    out.timings["text_model_fit_s"] = time.perf_counter() - t0
     role_html = RoleModel(labels.roles, exp.seed).fit(prepared, [g.roles for g in html], oof)
     role_text = RoleModel(labels.roles, exp.seed).fit(t_pages, [g.roles for g in t_gold], t_oof)
     return {
