@@ -487,3 +487,64 @@ def test_import_without_a_header_is_refused(cli, mini_repo) -> None:
     rc, _, err = cli("data", "import", str(tsv))
     assert rc == 1
     assert "no '# what:' header" in err
+
+
+# --------------------------------------------------------------------------- agreement
+
+
+@pytest.fixture
+def blank(cli, mini_repo) -> Path:
+    tsv = mini_repo / "second.tsv"
+    assert cli("data", "export", "--blank", SEED_DOC, "-o", str(tsv))[0] == 0
+    return tsv
+
+
+def test_blank_export_hides_the_gold(blank: Path) -> None:
+    rows = tsv_rows(blank)
+    assert len(rows) == 115
+    assert {(r[1], r[2]) for r in rows} == {("", "")}
+    assert tsv_header(blank)[0] == f"# annotation: {SEED_ANN}"
+
+
+def test_agree_scores_a_second_annotation(cli, blank: Path, mini_repo) -> None:
+    gold = block_labels(mini_repo / SEED_ANN)
+    header, rows = tsv_header(blank), tsv_rows(blank)
+    for r in rows:
+        r[1:3] = gold[int(r[0])]
+    body = [i for i, (label, _) in gold.items() if label == "body"]
+    rows[body[-1]][1:3] = ["boilerplate", "related-links"]  # a label disagreement
+    assert rows[0][1:3] == ["boilerplate", "navigation"]
+    rows[0][1:3] = ["boilerplate", "other"]  # a role-only disagreement
+    write_tsv(blank, header, rows)
+    # A sheet with a block left out is reported by name and skipped; the other is scored.
+    partial = mini_repo / "partial.tsv"
+    write_tsv(partial, header, rows[:-1])
+    rc, out, err = cli("data", "agree", str(partial), str(blank))
+    assert rc == 1
+    assert f"honbun: error: {partial}: the second annotation leaves 1 of 115 blocks out" in err
+    n_body = len(body)
+    assert f"| {SEED_DOC} | 115 | {n_body} | {n_body - 1} | 1 | " in out
+    assert f"same role {113 / 115:.3f}" in out
+    assert f"- {SEED_DOC} block {body[-1]}: gold paragraph, second related-links" in out
+    assert "Cohen's kappa 1.000" not in out
+
+
+def test_agree_refuses_an_unfilled_sheet(cli, blank: Path) -> None:
+    rc, out, err = cli("data", "agree", str(blank))
+    assert rc == 1
+    assert f"honbun: error: {blank}:" in err and "unknown role ''" in err
+    assert "pages" not in out
+
+
+def test_cohen_kappa_matches_scikit_learn() -> None:
+    import numpy as np
+    from sklearn.metrics import cohen_kappa_score
+
+    from honbun.agreement import cohen_kappa
+
+    rng = np.random.default_rng(13)
+    for _ in range(5):
+        a = rng.integers(0, 2, 200)
+        b = np.where(rng.random(200) < 0.8, a, 1 - a)
+        assert cohen_kappa(a, b) == pytest.approx(cohen_kappa_score(a, b))
+    assert cohen_kappa(np.ones(4, int), np.ones(4, int)) == 1.0

@@ -28,6 +28,7 @@ SUBCOMMANDS = [
     ["data", "sample-livedoor"],
     ["data", "export"],
     ["data", "import"],
+    ["data", "agree"],
     ["data", "validate"],
     ["data", "migrate"],
     ["data", "stats"],

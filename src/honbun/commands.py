@@ -19,7 +19,9 @@ def _data(args: argparse.Namespace) -> int:
         print(f"sampled {n} livedoor sentences into {args.out}")
         return 0
     if args.data_command == "export":
-        return dt.cmd_export(args.targets, args.what, args.output)
+        return dt.cmd_export(args.targets, args.what, args.output, args.blank)
+    if args.data_command == "agree":
+        return dt.cmd_agree(args.tsvs)
     if args.data_command == "import":
         return dt.cmd_import(Path(args.tsv), args.reviewer, args.notes)
     if args.data_command == "migrate":
@@ -200,7 +202,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     register_spark(sub)
 
-    d = sub.add_parser("data", help="annotation tools: init, export, import, validate, stats")
+    d = sub.add_parser(
+        "data", help="annotation tools: init, export, import, agree, validate, stats"
+    )
     dsub = d.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     p = dsub.add_parser("init", help="create annotation headers (with provenance) from a manifest")
     p.add_argument("--manifest", default="data/raw/pages/manifest.jsonl")
@@ -220,6 +224,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("targets", nargs="+", help="annotation files or doc ids")
     p.add_argument("--what", choices=["blocks", "topics"], default="blocks")
     p.add_argument("-o", "--output")
+    p.add_argument(
+        "--blank",
+        action="store_true",
+        help="blocks: leave labels and roles empty (a second annotator's sheet)",
+    )
+    p = dsub.add_parser(
+        "agree",
+        help="score second annotators' filled-in blank sheets against the gold (agreement, "
+        "kappa, block and char3 F1)",
+    )
+    p.add_argument("tsvs", nargs="+")
     p = dsub.add_parser("import", help="read a corrected TSV back into its annotation file")
     p.add_argument("tsv")
     p.add_argument("--reviewer", help="mark the document reviewed by this annotator")

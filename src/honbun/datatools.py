@@ -7,6 +7,7 @@ import sys
 from collections import Counter
 from itertools import combinations
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from honbun.annotate_io import (
     TOPIC_COLUMNS,
@@ -34,6 +35,9 @@ from honbun.atomic import write_text
 from honbun.errors import PageError
 from honbun.labels import LabelConfig, load_labels
 from honbun.prelabel import prelabel, reference_text
+
+if TYPE_CHECKING:
+    from honbun.agreement import PageAgreement
 
 PAGES_ROOT = Path("data/raw/pages")
 
@@ -132,14 +136,21 @@ def _guesses(doc: DocAnnotation, page) -> list[tuple[str, str]]:
     return prelabel(page, reference_text(gold, PAGES_ROOT))
 
 
-def cmd_export(targets: list[str], what: str, output: str | None) -> int:
-    """Blocks: one document per file. Topics: any number of documents in one file."""
+def cmd_export(targets: list[str], what: str, output: str | None, blank: bool = False) -> int:
+    """Blocks: one document per file. Topics: any number of documents in one file.
+
+    ``blank``: block labels and roles left empty, for a second annotator who must not see
+    the first one's labels (``honbun data agree`` compares the two).
+    """
     if what == "blocks":
         if len(targets) != 1:
             raise SystemExit("honbun: error: export --what blocks takes one document")
         doc = _resolve(targets[0])
         page = load_page_for(doc)
-        body = export_blocks(page, doc, _guesses(doc, page))
+        if blank:
+            body = export_blocks(page, None, [("", "")] * len(page.blocks))
+        else:
+            body = export_blocks(page, doc, _guesses(doc, page))
         text = f"# annotation: {doc.file}\n# what: blocks\n" + body
     else:
         from honbun.lexicon import Lexicon
@@ -199,6 +210,71 @@ def cmd_import(tsv: Path, reviewer: str | None, notes: str) -> int:
         write_doc(doc, doc.file)
     print(f"imported {tsv}: {len(pending)} document(s)", file=sys.stderr)
     return 0
+
+
+def second_annotation(tsv: Path, labels: LabelConfig) -> PageAgreement:
+    """The gold and a second annotator's labels of one page, from a block TSV that ``honbun
+    data export --blank`` wrote and the second annotator filled in. Raises ``ValueError``
+    naming the file if a row is invalid, a block is left out or the gold is incomplete."""
+    from honbun.agreement import PageAgreement
+
+    head = [x for x in tsv.read_text("utf-8").splitlines()[:6] if x.startswith("# ")]
+    meta = dict(x[2:].split(": ", 1) for x in head if ": " in x)
+    if meta.get("what") != "blocks" or "annotation" not in meta:
+        raise ValueError(f"{tsv}: no block export header from 'honbun data export'")
+    gold = read_doc(meta["annotation"])
+    page = load_page_for(gold)
+    second = DocAnnotation(dict(gold.header))
+    errors = import_blocks(tsv, page, second, labels)
+    if errors:
+        raise ValueError(f"{errors[0]} ({len(errors)} errors)")
+    for name, doc in (("second annotation", second), ("gold", gold)):
+        missing = len(page.blocks) - len(doc.blocks)
+        if missing:
+            raise ValueError(f"{tsv}: the {name} leaves {missing} of {len(page.blocks)} blocks out")
+    order = range(len(page.blocks))
+    return PageAgreement(
+        gold.doc_id,
+        [b.text for b in page.blocks],
+        [(gold.blocks[i].label, gold.blocks[i].role) for i in order],
+        [(second.blocks[i].label, second.blocks[i].role) for i in order],
+    )
+
+
+def cmd_agree(tsvs: list[str]) -> int:
+    """Score second annotations against the gold: a table per page, the pooled summary
+    and every block whose body/boilerplate label differs. A bad sheet is reported and
+    skipped; the exit status is 1 if any was."""
+    from honbun.agreement import summarise
+
+    labels = load_labels()
+    pages, failed = [], 0
+    for t in tsvs:
+        try:
+            pages.append(second_annotation(Path(t), labels))
+        except (OSError, ValueError, AnnotationError, PageError) as e:
+            print(f"honbun: error: {e}", file=sys.stderr)
+            failed += 1
+    cols = ["blocks", "gold_body", "second_body", "disagreements", "block_f1", "char3_f1",
+            "role_agreement"]  # fmt: skip
+    print("| doc | " + " | ".join(cols) + " |")
+    print("|---" * (len(cols) + 1) + "|")
+    for p in pages:
+        sc = p.scores()
+        cells = [f"{sc[c]:.3f}" if isinstance(sc[c], float) else str(sc[c]) for c in cols]
+        print(f"| {p.doc_id} | " + " | ".join(cells) + " |")
+    if pages:
+        s = summarise(pages)
+        print(
+            f"\n{s['pages']} pages, {s['blocks']} blocks: body/boilerplate agreement "
+            f"{s['agreement']:.4f}, Cohen's kappa {s['kappa']:.3f}, block F1 {s['block_f1']:.3f}, "
+            f"char3 F1 {s['char3_f1_macro']:.3f} (macro), same role {s['role_agreement']:.3f}"
+        )
+        for p in pages:
+            for i in p.disagreements:
+                print(f"- {p.doc_id} block {i}: gold {p.gold[i][1]}, second {p.second[i][1]}: "
+                      f"{p.texts[i][:60]}")  # fmt: skip
+    return 1 if failed else 0
 
 
 def cmd_validate(paths: list[str], labels_path: str) -> int:
