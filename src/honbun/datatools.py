@@ -255,15 +255,15 @@ def cmd_agree(tsvs: list[str]) -> int:
         except (OSError, ValueError, AnnotationError, PageError) as e:
             print(f"honbun: error: {e}", file=sys.stderr)
             failed += 1
-    cols = ["blocks", "gold_body", "second_body", "disagreements", "block_f1", "char3_f1",
-            "role_agreement"]  # fmt: skip
-    print("| doc | " + " | ".join(cols) + " |")
-    print("|---" * (len(cols) + 1) + "|")
-    for p in pages:
-        sc = p.scores()
-        cells = [f"{sc[c]:.3f}" if isinstance(sc[c], float) else str(sc[c]) for c in cols]
-        print(f"| {p.doc_id} | " + " | ".join(cells) + " |")
     if pages:
+        cols = ["blocks", "gold_body", "second_body", "disagreements", "block_f1", "char3_f1",
+                "role_agreement"]  # fmt: skip
+        print("| doc | " + " | ".join(cols) + " |")
+        print("|---" * (len(cols) + 1) + "|")
+        for p in pages:
+            sc = p.scores()
+            cells = [f"{sc[c]:.3f}" if isinstance(sc[c], float) else str(sc[c]) for c in cols]
+            print(f"| {p.doc_id} | " + " | ".join(cells) + " |")
         s = summarise(pages)
         print(
             f"\n{s['pages']} pages, {s['blocks']} blocks: body/boilerplate agreement "
