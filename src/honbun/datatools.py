@@ -178,10 +178,15 @@ def _report(errors: list[str], tsv: Path) -> int:
     return 1 if errors else 0
 
 
+def _export_meta(tsv: Path) -> dict[str, str]:
+    """The ``# key: value`` header lines that ``honbun data export`` wrote atop a TSV."""
+    head = [x for x in tsv.read_text("utf-8").splitlines()[:6] if x.startswith("# ")]
+    return dict(x[2:].split(": ", 1) for x in head if ": " in x)
+
+
 def cmd_import(tsv: Path, reviewer: str | None, notes: str) -> int:
     """Read a corrected TSV back; all-or-nothing: any error means no file is changed."""
-    head = [x for x in tsv.read_text("utf-8").splitlines()[:6] if x.startswith("# ")]
-    meta = dict(x[2:].split(": ", 1) for x in head if ": " in x)
+    meta = _export_meta(tsv)
     labels = load_labels()
     if meta.get("what") == "blocks" and "annotation" in meta:
         doc = read_doc(meta["annotation"])
@@ -218,8 +223,7 @@ def second_annotation(tsv: Path, labels: LabelConfig) -> PageAgreement:
     naming the file if a row is invalid, a block is left out or the gold is incomplete."""
     from honbun.agreement import PageAgreement
 
-    head = [x for x in tsv.read_text("utf-8").splitlines()[:6] if x.startswith("# ")]
-    meta = dict(x[2:].split(": ", 1) for x in head if ": " in x)
+    meta = _export_meta(tsv)
     if meta.get("what") != "blocks" or "annotation" not in meta:
         raise ValueError(f"{tsv}: no block export header from 'honbun data export'")
     gold = read_doc(meta["annotation"])
