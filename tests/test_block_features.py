@@ -480,3 +480,80 @@ def test_a_subheading_between_body_blocks_is_kept(tmp_path) -> None:
     assert apply(ModelConfig(**off), [p], [proba])[0].tolist() == proba.tolist()
     on = apply(ModelConfig(drop_promos=False, keep_headline=False), [p], [proba])[0]
     assert np.flatnonzero(on != proba).tolist() == [2]
+
+
+def test_the_line_after_a_post_header_is_the_post(tmp_path) -> None:
+    from honbun.boilerplate import ModelConfig
+    from honbun.rules import apply, keep_post_text
+
+    body = (
+        "<div>1：名無しさん＠おーぷん：21/10/19(火)09:30:47 ID:CTIZ</div>"
+        "<div>ポワルンやんけ</div>"  # the post: raised
+        "<div>2：名無しさん＠おーぷん：21/10/19(火)09:31:02 ID:Ab3x</div>"
+        "<div>&gt;&gt;1</div>"  # a bare anchor is a post too: raised
+        "<div>3：名無しさん＠おーぷん：21/10/19(火)09:32:10 ID:Qw9e</div>"
+        "<div><a href='/r'>怖過ぎない？</a></div>"  # a link, not a post: left alone
+        "<div>4：名無しさん＠おーぷん：21/10/19(火)09:33:00 ID:Zx1c</div>"
+        "<div>5：名無しさん＠おーぷん：21/10/19(火)09:34:00 ID:Vb2n</div>"  # a header: left alone
+        "<div>居たわ</div>"  # raised
+        "<div>6：名無しさん＠おーぷん：21/10/19(火)09:35:00 ID:Mn4b</div>"
+        "<div>呪いのビデオやん</div>"  # dropped by a rule (0.0): stays dropped
+        "<p>なぜポケモンはオカ展開にしたがるのか</p>"  # no header before it (and body)
+    )
+    p = _prepared_html(tmp_path, body, "無題")
+    assert len(p.page.blocks) == 12
+    proba = np.array([0.0, 0.3, 0.0, 0.2, 0.0, 0.4, 0.0, 0.2, 0.45, 0.0, 0.0, 0.9])
+    kept = keep_post_text(p, proba)
+    assert np.flatnonzero(kept != proba).tolist() == [1, 3, 8]
+    assert kept[[1, 3, 8]].tolist() == [0.5, 0.5, 0.5] and proba[1] == 0.3
+    off = apply(ModelConfig(keep_post_text=False), [p], [proba])[0]
+    assert apply(ModelConfig(), [p], [proba])[0].tolist() == keep_post_text(p, off).tolist()
+    assert not (off >= 0.5)[[1, 3, 8]].any()
+
+
+def test_a_lone_headline_keeps_the_text_lines_below_it(tmp_path) -> None:
+    from honbun.rules import keep_under_headline
+
+    body = (
+        "<nav><a href='/'>ブログトップ</a></nav>"
+        "<article><div class='head'><h1>今知りました、、</h1></div>"
+        "<div class='entry'><div>大変だ、</div>"  # text below the headline: raised
+        "<div><a href='/news'>阿蘇山が噴火 警戒レベル3に</a></div>"  # a link: left alone
+        "<div>タグ：</div>"  # a label: left alone
+        "<div>とても、</div>"  # raised
+        "<div>2021</div>"  # a number, not text: left alone
+        "<div>また明日。</div></div></article>"  # more than 5 blocks below: left alone
+    )
+    p = _prepared_html(tmp_path, body, "今知りました、、 | ブログ")
+    texts = [b.text for b in p.page.blocks]
+    assert texts[1] == "今知りました、、" and texts[-1] == "また明日。"
+    proba = np.array([0.0, 0.6, 0.01, 0.1, 0.2, 0.02, 0.1, 0.03])
+    kept = keep_under_headline(p, proba)
+    assert np.flatnonzero(kept != proba).tolist() == [2, 5] and proba[2] == 0.01
+    # Only for a lone headline: with a body block that is not a heading, nothing moves.
+    also = proba.copy()
+    also[0] = 0.9
+    assert keep_under_headline(p, also).tolist() == also.tolist()
+    # A line a drop rule set to 0.0 stays dropped.
+    dropped = proba.copy()
+    dropped[2] = 0.0
+    assert np.flatnonzero(keep_under_headline(p, dropped) != dropped).tolist() == [5]
+
+
+def test_a_lone_headline_keeps_only_the_lines_of_its_own_element(tmp_path) -> None:
+    from honbun.rules import keep_under_headline
+
+    body = (
+        "<div class='wrap'><article><h1>今知りました、、</h1><div>大変だ、</div></article>"
+        "<div class='side'><p>プロフィール</p></div></div>"  # outside the <article>
+        "<p>利用規約</p>"  # outside every element below <body> around the headline
+    )
+    p = _prepared_html(tmp_path, body, "今知りました、、 | ブログ")
+    proba = np.array([0.6, 0.1, 0.1, 0.1])
+    assert np.flatnonzero(keep_under_headline(p, proba) != proba).tolist() == [1]
+    # With no text in the <article>, the next element out (the wrapper) is searched, but
+    # never <body> itself.
+    proba[1] = 0.0
+    assert np.flatnonzero(keep_under_headline(p, proba) != proba).tolist() == [2]
+    proba[2] = 0.0
+    assert keep_under_headline(p, proba).tolist() == proba.tolist()

@@ -115,7 +115,8 @@ def _no_rules() -> dict[str, bool]:
     from honbun.rules import TEXT_RULES
 
     switches = [*TEXT_RULES, "drop_title_echo", "drop_regions", "drop_classes"]
-    return {k: False for k in [*switches, "min_body", "keep_headline", "keep_subheadings"]}
+    keeps = ["keep_headline", "keep_subheadings", "keep_post_text", "keep_under_headline"]
+    return {k: False for k in [*switches, "min_body", *keeps]}
 
 
 def test_blend_averages_a_plain_hgb_into_the_stacked_probabilities(pages_and_labels) -> None:

@@ -111,8 +111,8 @@ class ModelConfig:
     stage1: str = "linear"  # stacked stage 1: "linear" | "hgb" (dense only) | "both"
     linear_solver: str = "sgd"  # "sgd" (averaged SGD) | "lbfgs" (exact, seed-free optimum)
     linear_seeds: int = 1  # SGD runs whose weights the linear model averages (sgd only)
-    # Decision rules after the models (honbun.rules): the drops, then min_body, keep_headline
-    # and keep_subheadings.
+    # Decision rules after the models (honbun.rules): the drops, then min_body, keep_headline,
+    # keep_subheadings, keep_post_text and keep_under_headline.
     drop_datelines: bool = True  # a block that is only a date/time stamp is not body
     drop_captions: bool = True  # nor is a block opened by a caption label (写真：…)
     drop_title_echo: bool = True  # nor a verbatim copy of "<title>" with its site name
@@ -124,6 +124,8 @@ class ModelConfig:
     min_body: bool = True  # every page keeps its most likely block (and its slot) as body
     keep_headline: bool = True  # the heading that repeats the page's <title> stays body
     keep_subheadings: bool = True  # a short <h2>-<h6> between body blocks stays body
+    keep_post_text: bool = True  # the line after a 2ch post header (the post) is body
+    keep_under_headline: bool = True  # a lone headline keeps the text lines right below it
     stage2_neighbours: bool = True  # stage 2 also sees the neighbours' dense features
     # Share of a plain gradient-boosted model on the dense features (the "hgb" model) in
     # the stacked model's body probability, averaged in before the rules (0: stacked only).

@@ -18,7 +18,11 @@ switch in :class:`~honbun.boilerplate.ModelConfig`. They run in this order:
    blocks of its template slot, when nothing reaches the threshold;
 3. :func:`keep_headline` — the heading that repeats the page's ``<title>`` stays body;
 4. :func:`keep_subheadings` — a short ``<h2>``-``<h6>`` between article text and the
-   paragraph it introduces stays body.
+   paragraph it introduces stays body;
+5. :func:`keep_post_text` — the line after a bulletin-board post header (the post that
+   a まとめ blog reprints) is body;
+6. :func:`keep_under_headline` — when the headline is a page's only body, the text lines
+   right below it, in its container, are body too.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from honbun.block_features import (
 )
 from honbun.boilerplate import DECISION, ModelConfig, PreparedPage
 from honbun.normalize import compact, nfkc
+from honbun.page import Block
 
 HEADLINE_F1 = 0.8  # bigram F1 with a <title> segment a heading needs to be the headline
 HEADLINE_LINKS = 0.5  # a headline has less of its text in links than this (not a logo)
@@ -65,6 +70,12 @@ SUBHEADING_MAX_CHARS = 60  # a subheading is a line, not a paragraph
 # <h1> is left to keep_headline: on a page it is the headline or the site's logo.
 SUBHEADING_TAGS = frozenset(HEADING_TAGS) - {"h1"}
 SLOT_MAX_BLOCKS = 8  # min_body keeps a slot of at most this many blocks (a teaser's)
+# keep_under_headline looks at this many blocks below a headline that is a page's only
+# body: the article's first lines, before the embeds and link lists that follow a short
+# post (3 to 6 change the same blocks on our pages).
+UNDER_HEADLINE_BLOCKS = 5
+_LETTER = re.compile(r"[^\W\d_]")  # a letter, kana or kanji: text, not a number or a mark
+_LABEL_END = ("：", ":")  # タグ：, カテゴリ: — a label for what follows, not text
 
 # A date, optionally with weekday, time and a 更新/配信 word, and nothing else:
 # "2024年12月4日 19時23分", "10/13(水) 11:55配信", "[04月01日 12時00分]", "公開日：2024/12/04".
@@ -133,6 +144,10 @@ def apply(
             proba = keep_headline(page, proba, names)
         if cfg.keep_subheadings:
             proba = keep_subheadings(page, proba)
+        if cfg.keep_post_text:
+            proba = keep_post_text(page, proba)
+        if cfg.keep_under_headline:
+            proba = keep_under_headline(page, proba)
         out.append(proba)
     return out
 
@@ -359,3 +374,80 @@ def keep_subheadings(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
         and body[:i].any()
     ]
     return raised(proba, *keep) if keep else proba
+
+
+def keep_post_text(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
+    """``proba`` with the line after each bulletin-board post header raised to body.
+
+    A まとめ blog reprints a 2ch thread as post header (:func:`is_post_header`, a byline),
+    then the post; the guideline makes the post body. The model scores many posts low:
+    they are short, colloquial lines (ポワルンやんけ) or bare anchors (>>9). The next block
+    is raised unless it is another header, mostly link text, or dropped by a rule.
+    """
+    blocks = p.page.blocks
+    keep = [
+        i + 1
+        for i, b in enumerate(blocks[:-1])
+        if DROPPED < proba[i + 1] < DECISION
+        and is_post_header(b.text)
+        and (blocks[i + 1].dom is None or blocks[i + 1].dom.link_ratio < HEADLINE_LINKS)
+        and not is_post_header(blocks[i + 1].text)
+    ]
+    return raised(proba, *keep) if keep else proba
+
+
+def keep_under_headline(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
+    """``proba`` with the text right below a lone headline raised to body.
+
+    When every body block of a page is a heading, the model has found the headline but
+    not the article under it: a short blog post of a line or two (大変だ、 / とても、)
+    looks like chrome on its own. Among the :data:`UNDER_HEADLINE_BLOCKS` blocks after
+    the last heading, those that are text (a letter, not a number, a link or a label
+    ending in ：) and that lie in the headline's smallest enclosing element holding any
+    of them (below ``<body>``) are raised. A block a drop rule set to :data:`DROPPED` stays dropped. Text
+    dumps have no elements, so this is an HTML rule.
+    """
+    blocks = p.page.blocks
+    body = np.flatnonzero(proba >= DECISION)
+    if not len(body) or any(_not_heading(blocks[i]) for i in body):
+        return proba
+    top = int(body[-1])
+    below = [
+        i
+        for i in range(top + 1, min(len(blocks), top + 1 + UNDER_HEADLINE_BLOCKS))
+        if _is_text_line(blocks[i], proba[i])
+    ]
+    path = _steps(blocks[top])
+    # The parent first, then further out, but not <body>: the lines must share an element
+    # with the headline that is not the whole page.
+    for depth in range(len(path) - 1, 2, -1):
+        inside = [i for i in below if _within(_steps(blocks[i]), path[:depth])]
+        if inside:
+            return raised(proba, *inside)
+    return proba
+
+
+def _not_heading(b: Block) -> bool:
+    return b.dom is None or b.dom.tag not in HEADING_TAGS
+
+
+def _is_text_line(b: Block, p_body: float) -> bool:
+    """Whether ``b`` may be article text under a headline (see keep_under_headline)."""
+    text = b.text.rstrip()
+    return (
+        b.dom is not None
+        and b.dom.tag not in HEADING_TAGS
+        and b.dom.link_ratio < HEADLINE_LINKS
+        and DROPPED < p_body < DECISION
+        and bool(_LETTER.search(text))
+        and not text.endswith(_LABEL_END)
+    )
+
+
+def _steps(b: Block) -> list[str]:
+    """The element steps of ``b``'s XPath (``html``, ``body``, ``div[2]`` …)."""
+    return b.dom.xpath.strip("/").split("/") if b.dom is not None else []
+
+
+def _within(steps: list[str], ancestor: list[str]) -> bool:
+    return len(steps) > len(ancestor) and steps[: len(ancestor)] == ancestor
