@@ -329,6 +329,7 @@ def test_prompts(text: str, prompt: bool) -> None:
         ("drop_prompts", "読者会員限定です"),
         ("drop_promos", "あわせて読みたい"),
         ("drop_post_headers", "4：名無しさん＠おーぷん：21/10/19(火)09:30:47 CTIZ"),
+        ("drop_reprint_notes", "無断転載を禁じます"),
     ],
 )
 def test_rules_drop_a_prompt_or_promo_only_when_switched_on(
@@ -348,6 +349,8 @@ def test_rules_drop_a_prompt_or_promo_only_when_switched_on(
     [
         ("あわせて読みたい", True),
         ("【関連記事】", True),
+        ("関連エントリー", True),  # blogs: 関連エントリ(ー), 関連投稿
+        ("関連投稿", True),
         ("■ アクセスランキング（国内）", True),
         ("＞＞もっと見る", True),
         ("[ＰＲ]", True),
@@ -371,6 +374,35 @@ def test_promos(text: str, promo: bool) -> None:
     from honbun.rules import is_promo
 
     assert is_promo(text) is promo
+
+
+@pytest.mark.parametrize(
+    ("text", "note"),
+    [
+        ("Copyright © 2021 産業経済新聞社 無断転載を禁じます。", True),
+        ("無断転載・複製を禁じます", True),
+        ("・伊勢白山道ブログの記事・コメントの転載・引用・コピーは一切厳禁です。", True),
+        (
+            "企業での記事共有や会議資料への転載・複製、注文印刷などをご希望の方は、リンク先をご覧ください。",
+            True,
+        ),
+        (
+            "（本記事は、TechRepublic Japanで2017年6月8日に掲載した記事からの転載です。"
+            "続きはTechRepublic Japanでお読みいただけます）",
+            True,
+        ),
+        ("※この記事は、筆者のブログのエントリーをもとに、S-MAX向けに再編集したものです。", True),
+        # Text about reprinting is not a note: it does not end like one, or is too long.
+        ("まとめブログが２ちゃんねるから転載禁止令を言い渡される", False),
+        ("男は漫画を無断で転載した疑いが持たれている。", False),
+        ("同社は記事の無断転載を禁じています。" + "違反には法的措置を取る方針です。" * 7, False),
+        ("財務次官の「ばらまき合戦」批判　異例の寄稿にざわつく訳", False),
+    ],
+)
+def test_reprint_notes(text: str, note: bool) -> None:
+    from honbun.rules import is_reprint_note
+
+    assert is_reprint_note(text) is note
 
 
 @pytest.mark.parametrize(

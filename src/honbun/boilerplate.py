@@ -119,6 +119,7 @@ class ModelConfig:
     drop_prompts: bool = True  # nor a short sign-in/subscription prompt (会員限定です)
     drop_promos: bool = True  # nor a short read-also or ranking heading (あわせて読みたい)
     drop_post_headers: bool = True  # nor a 2ch post header (1：名無しさん：21/10/19(火)…)
+    drop_reprint_notes: bool = True  # nor a copyright/reprint note (無断転載を禁じます)
     drop_regions: bool = True  # nor a block inside <nav>, <aside> or <footer>
     drop_classes: bool = True  # nor one in an element classed comments, calendar, sidebar…
     min_body: bool = True  # every page keeps its most likely block (and its slot) as body

@@ -9,7 +9,8 @@ switch in :class:`~honbun.boilerplate.ModelConfig`. They run in this order:
    caption label opens (``drop_captions``), a short sign-in or subscription prompt such
    as 読者会員限定です (``drop_prompts``), a short read-also or ranking heading such as
    あわせて読みたい (``drop_promos``), a bulletin-board post header reprinted by a まとめ
-   blog (``drop_post_headers``), or a verbatim copy of the ``<title>`` with its
+   blog (``drop_post_headers``), a copyright or republication note such as 無断転載を
+   禁じます (``drop_reprint_notes``), or a verbatim copy of the ``<title>`` with its
    site name, a text-to-speech or share element (``drop_title_echo``), or a block inside
    ``<nav>``, ``<aside>`` or ``<footer>`` (``drop_regions``) or in an element whose
    class or id names a chrome region such as ``comments`` or ``calendar``
@@ -49,6 +50,7 @@ DROPPED = 0.0  # body probability reported for a block a rule drops
 PROMPT_MAX_CHARS = 40  # a sign-in/subscription prompt is a short line, not a paragraph
 PROMO_MAX_CHARS = 30  # so is a read-also or ranking heading
 POST_HEADER_MAX_CHARS = 120  # a post header is one line; a longer block holds the post too
+REPRINT_MAX_CHARS = 120  # a copyright or republication note is a line or two
 # Regions (by tag or ARIA role) that hold no article text: no gold body block lies in one.
 CHROME_REGIONS = frozenset({"nav", "aside", "footer"})
 # Class/id tokens that name a chrome region, after Readability's "unlikely candidates"
@@ -96,13 +98,14 @@ _PROMPT = re.compile(
     r"|会員になると|お申し込み|無料で読める|登録する"
 )
 # A read-also, ranking or "more" heading that introduces a list of other articles
-# (あわせて読みたい, 【関連記事】, アクセスランキング, もっと見る, [PR]), or a shop button
+# (あわせて読みたい, 【関連記事】, 関連エントリー, アクセスランキング, もっと見る, [PR]), or a shop button
 # (アマゾンに飛びます, Amazon.co.jpで詳細を見る): short, and opening
 # with the heading word after any bullets or brackets. 広告 and PR only as words of their
 # own: 広告データの集計… and PRINT LENGTH are body on our pages.
 _PROMO = re.compile(
     r"[\s■□◆◇●○▼▽▶▷►★☆※◎【】\[\]（）()<>《》〈〉「」『』:：・|｜>＞\-]*(?:"
-    r"(?:あわせて|合わせて|併せて)(?:読みたい|読む|チェック)|関連(?:記事|ニュース|リンク|情報)"
+    r"(?:あわせて|合わせて|併せて)(?:読みたい|読む|チェック)"
+    r"|関連(?:記事|ニュース|リンク|情報|エントリー?|投稿|ページ|コンテンツ)"
     r"|(?:こちらも|編集部の)?(?:おすすめ|オススメ)|人気(?:記事|ニュース|の記事|エントリー?)"
     r"|(?:アクセス|記事|週間|月間|総合)?ランキング|よく読まれている|注目(?:記事|の?ニュース)"
     r"|最新(?:記事|の?ニュース|の記事)|新着|この記事を読んだ|[次前]の記事|もっと(?:見る|読む)"
@@ -118,6 +121,19 @@ _POST_HEADER = re.compile(
     r"\d{1,6}\s*(?:[:：.]|\s(?=名前))\s*(?:名前\s*[:：]\s*)?.{0,40}?\s*[:：]?\s*(?:投稿日\s*[:：]\s*)?"
     r"\d{2,4}/\d{1,2}/\d{1,2}\s*[(（][月火水木金土日][)）]\s*\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?"
     r"(?:\s*(?:ID\s*[:：]\s*)?[A-Za-z0-9+/.]{2,16})?(?:\s*返信)?"
+)
+# A copyright or republication note (the guideline's credit/copyright): "無断転載を禁じます",
+# "転載・引用は一切厳禁です", "（本記事は、…に掲載した記事からの転載です）", "…転載・複製…を
+# ご希望の方は…". It must also end like a notice (です/ます/禁止…): a headline or a
+# paragraph about reprinting (…転載禁止令を言い渡される) does not.
+_REPRINT = re.compile(
+    r"(?:無断|許可なく|承諾を得ずに).{0,12}?(?:転載|複製|転用)"
+    r"|(?:転載|複製|引用|転用).{0,8}?(?:禁止|厳禁|禁じ|お断り|ご遠慮)"
+    r"|(?:本記事|この記事|本稿)は.{0,80}?(?:転載|再構成|抜粋|再編集|加筆)"
+    r"|(?:転載|複製).{0,20}?(?:ご希望|について|はこちら)"
+)
+_NOTICE_END = re.compile(
+    r"(?:ます|です|ください|下さい|禁止|厳禁|お断り|お願い|禁ず)[\s。.!！)）]*$"
 )
 # A caption's opening label: "写真：…", "（写真）…", "図1：…", "【画像】…", "出典：…".
 _CAPTION = re.compile(r"[（(【［\[]?(写真|画像|図|表|出典|撮影|提供)\d*[:：｜|/／）)】］\]]")
@@ -177,6 +193,11 @@ def is_post_header(text: str) -> bool:
     return _is_post_header(nfkc(text).strip())
 
 
+def is_reprint_note(text: str) -> bool:
+    """Whether ``text`` is a copyright or republication note (無断転載を禁じます …)."""
+    return _is_reprint_note(nfkc(text).strip())
+
+
 def _is_dateline(text: str) -> bool:
     return bool(_DATELINE.fullmatch(text)) and bool(_DATE_MARK.search(text))
 
@@ -187,6 +208,14 @@ def _is_caption(text: str) -> bool:
 
 def _is_post_header(text: str) -> bool:
     return len(text) <= POST_HEADER_MAX_CHARS and bool(_POST_HEADER.fullmatch(text))
+
+
+def _is_reprint_note(text: str) -> bool:
+    return (
+        len(text) <= REPRINT_MAX_CHARS
+        and bool(_REPRINT.search(text))
+        and bool(_NOTICE_END.search(text))
+    )
 
 
 def _is_prompt(text: str) -> bool:
@@ -204,6 +233,7 @@ TEXT_RULES: dict[str, Callable[[str], bool]] = {
     "drop_prompts": _is_prompt,
     "drop_promos": _is_promo,
     "drop_post_headers": _is_post_header,
+    "drop_reprint_notes": _is_reprint_note,
 }
 
 
