@@ -98,8 +98,8 @@ _PROMPT = re.compile(
     r"|会員になると|お申し込み|無料で読める|登録する"
 )
 # A read-also, ranking or "more" heading that introduces a list of other articles
-# (あわせて読みたい, 【関連記事】, 関連エントリー, アクセスランキング, もっと見る, [PR]), or a shop button
-# (アマゾンに飛びます, Amazon.co.jpで詳細を見る): short, and opening
+# (あわせて読みたい, 【関連記事】, 関連エントリー, アクセスランキング, もっと見る, [PR]),
+# or a shop button (アマゾンに飛びます, Amazon.co.jpで詳細を見る): short, and opening
 # with the heading word after any bullets or brackets. 広告 and PR only as words of their
 # own: 広告データの集計… and PRINT LENGTH are body on our pages.
 _PROMO = re.compile(
@@ -434,8 +434,8 @@ def keep_under_headline(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
     looks like chrome on its own. Among the :data:`UNDER_HEADLINE_BLOCKS` blocks after
     the last heading, those that are text (a letter, not a number, a link or a label
     ending in ：) and that lie in the headline's smallest enclosing element holding any
-    of them (below ``<body>``) are raised. A block a drop rule set to :data:`DROPPED` stays dropped. Text
-    dumps have no elements, so this is an HTML rule.
+    of them (below ``<body>``) are raised. A block a drop rule set to :data:`DROPPED`
+    stays dropped. Text dumps have no elements, so this is an HTML rule.
     """
     blocks = p.page.blocks
     body = np.flatnonzero(proba >= DECISION)
