@@ -211,3 +211,30 @@ def test_segment_subprocess_end_to_end(tmp_path: Path) -> None:
         f"honbun: error: {tmp_path / 'nope.txt'}: no such file",
         "honbun: 1 input(s) failed",
     ]
+
+
+def test_sigterm_stops_a_command_cleanly(tmp_path: Path) -> None:
+    """SIGTERM unwinds like Ctrl-C: exit 143, one line, and no half-written output left."""
+    import signal
+    import time
+
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.Popen(  # the seed is written to a temp file, then stdin blocks
+        [*_console_script(), "segment", str(SEED_FILES[0]), "-", "-o", str(out)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=REPO,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not list(tmp_path.glob(".out.jsonl.*.tmp")):  # the handler is set by then
+            assert time.monotonic() < deadline, "no temp file appeared"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143
+    assert err.decode().splitlines() == ["honbun: terminated"]
+    assert list(tmp_path.iterdir()) == []  # neither the temp file nor out.jsonl

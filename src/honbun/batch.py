@@ -105,7 +105,13 @@ def _single_threaded() -> contextlib.AbstractContextManager[Any]:
 
 def _init_worker(bundle: Any, context: Any = None) -> None:
     global _WORKER_MODEL
+    import signal
+
     from honbun.scoring import Model
+
+    # A forked worker inherits the CLI's SIGTERM handler; the parent's Pool.terminate()
+    # stops workers by SIGTERM, and they need no unwinding (the parent writes the output).
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     _WORKER_MODEL = Model(bundle, context)
     try:

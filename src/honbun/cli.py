@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 from honbun import __version__
 
@@ -72,12 +75,44 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return handler(args)
+        with _sigterm_stops():
+            return handler(args)
     except BrokenPipeError:
         return 0
+    except Terminated:
+        print("honbun: terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("honbun: interrupted", file=sys.stderr)
         return 130
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the command is, so it unwinds like Ctrl-C."""
+
+
+@contextmanager
+def _sigterm_stops() -> Iterator[None]:
+    """Turn SIGTERM (``kill``, a scheduler or CI timeout) into :class:`Terminated`.
+
+    The default action ends the process on the spot: a temp file that ``-o`` or a model
+    save was writing stays behind, and the cross-validation's worker processes (loky)
+    keep running, orphaned, for minutes. Raised as an exception, the signal unwinds the
+    command instead: temp files are removed and the workers are shut down. Only the main
+    thread can set a handler; the previous one is restored after the command.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 def dumps(obj: object) -> str:
