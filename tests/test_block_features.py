@@ -544,7 +544,8 @@ def test_the_line_after_a_post_header_is_the_post(tmp_path) -> None:
 
 
 def test_a_lone_headline_keeps_the_text_lines_below_it(tmp_path) -> None:
-    from honbun.rules import keep_under_headline
+    from honbun.boilerplate import ModelConfig
+    from honbun.rules import apply, keep_under_headline
 
     body = (
         "<nav><a href='/'>ブログトップ</a></nav>"
@@ -562,6 +563,9 @@ def test_a_lone_headline_keeps_the_text_lines_below_it(tmp_path) -> None:
     proba = np.array([0.0, 0.6, 0.01, 0.1, 0.2, 0.02, 0.1, 0.03])
     kept = keep_under_headline(p, proba)
     assert np.flatnonzero(kept != proba).tolist() == [2, 5] and proba[2] == 0.01
+    on = apply(ModelConfig(), [p], [proba])[0]  # the switch, among the other rules
+    off = apply(ModelConfig(keep_under_headline=False), [p], [proba])[0]
+    assert np.flatnonzero(on != off).tolist() == [2, 5]
     # Only for a lone headline: with a body block that is not a heading, nothing moves.
     also = proba.copy()
     also[0] = 0.9
