@@ -400,7 +400,7 @@ def keep_subheadings(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
         and DROPPED < proba[i] < DECISION
         and len(b.text) <= SUBHEADING_MAX_CHARS
         and body[i + 1]
-        and (blocks[i + 1].dom is None or blocks[i + 1].dom.tag not in HEADING_TAGS)
+        and _not_heading(blocks[i + 1])
         and body[:i].any()
     ]
     return raised(proba, *keep) if keep else proba
@@ -448,10 +448,11 @@ def keep_under_headline(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
         if _is_text_line(blocks[i], proba[i])
     ]
     path = _steps(blocks[top])
+    steps = {i: _steps(blocks[i]) for i in below}
     # The parent first, then further out, but not <body>: the lines must share an element
     # with the headline that is not the whole page.
     for depth in range(len(path) - 1, 2, -1):
-        inside = [i for i in below if _within(_steps(blocks[i]), path[:depth])]
+        inside = [i for i in below if _within(steps[i], path[:depth])]
         if inside:
             return raised(proba, *inside)
     return proba
@@ -466,7 +467,7 @@ def _is_text_line(b: Block, p_body: float) -> bool:
     text = b.text.rstrip()
     return (
         b.dom is not None
-        and b.dom.tag not in HEADING_TAGS
+        and _not_heading(b)
         and b.dom.link_ratio < HEADLINE_LINKS
         and DROPPED < p_body < DECISION
         and bool(_LETTER.search(text))
