@@ -593,3 +593,61 @@ def test_a_lone_headline_keeps_only_the_lines_of_its_own_element(tmp_path) -> No
     assert np.flatnonzero(keep_under_headline(p, proba) != proba).tolist() == [2]
     proba[2] = 0.0
     assert keep_under_headline(p, proba).tolist() == proba.tolist()
+
+
+def test_nothing_after_a_paywall_notice_is_body(tmp_path) -> None:
+    from honbun.boilerplate import ModelConfig
+    from honbun.rules import apply, cut_at_paywall
+
+    body = (
+        "<div class='teaser'><p>残り500文字</p></div>"  # a notice before any body: ignored
+        "<h1>習近平氏の権力闘争、立役者が失脚</h1>"
+        "<p>中国の国慶節から1週間の長期休み中は、皆が気を抜いていた。</p>"  # the lead
+        "<p>規律検査委員会が調査を発表した。</p>"
+        "<div>アプリで開く</div>"
+        "<p>この記事は会員限定です。登録すると続きをお読みいただけます。</p>"
+        "<p>残り３０３２文字</p>"  # full-width digits: a notice too, after the first
+        "<h2>習政権ウオッチ</h2>"  # a series blurb after the paywall: dropped
+        "<p>中国の習近平政権の中枢で何が起きているのか。編集委員が読み解く。</p>"
+    )
+    p = _prepared_html(tmp_path, body, "習近平氏の権力闘争")
+    assert len(p.page.blocks) == 9
+    proba = np.array([0.0, 0.9, 0.9, 0.8, 0.1, 0.0, 0.0, 0.5, 0.6])
+    cut = cut_at_paywall(p, proba)
+    assert np.flatnonzero(cut != proba).tolist() == [7, 8] and proba[7] == 0.5
+    assert cut[[6, 7, 8]].tolist() == [0.0, 0.0, 0.0]
+    on = apply(ModelConfig(), [p], [proba])[0]  # the switch, among the other rules
+    off = apply(ModelConfig(cut_at_paywall=False), [p], [proba])[0]
+    assert np.flatnonzero((on >= 0.5) != (off >= 0.5)).tolist() == [7, 8]
+    # The notice must follow body text closely: a headline alone, or a lead more than
+    # PAYWALL_GAP_BLOCKS (5) blocks back, cuts nothing.
+    lone = proba.copy()
+    lone[[2, 3]] = 0.1
+    assert cut_at_paywall(p, lone).tolist() == lone.tolist()
+    far = np.array([0.0, 0.9, 0.9, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.6])
+    p_far = _prepared_html(
+        tmp_path, body.replace("<div>アプリで開く</div>", "<div>a</div>" * 4), "習近平氏"
+    )
+    assert len(p_far.page.blocks) == 12 and p_far.page.blocks[8].text.startswith("この記事")
+    assert cut_at_paywall(p_far, far).tolist() == far.tolist()
+    near = far.copy()
+    near[3] = 0.8  # body at 3: the notice at 8 is 5 blocks on
+    assert cut_at_paywall(p_far, near)[11] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("text", "notice"),
+    [
+        ("この記事は有料記事です。残り1,460文字（全文2839文字）", True),
+        ("残り１，４６０文字", True),  # full-width digits and comma
+        ("有料会員になると続きをお読みいただけます。", True),
+        ("読者会員登録をしていただくと続きをご覧いただけます", True),
+        ("続きを読むにはログインが必要です", True),
+        ("続きを読む", False),  # a read-more link: drop_prompts' job, not a paywall
+        ("北朝鮮はロシアに兵士を派遣し、残り3000文字の声明を読み上げた。" * 3, False),
+    ],
+)
+def test_paywall_notice(text: str, notice: bool) -> None:
+    from honbun.rules import is_paywall_notice
+
+    assert is_paywall_notice(text) is notice

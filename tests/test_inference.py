@@ -116,6 +116,7 @@ def _no_rules() -> dict[str, bool]:
 
     switches = [*TEXT_RULES, "drop_title_echo", "drop_regions", "drop_classes"]
     keeps = ["keep_headline", "keep_subheadings", "keep_post_text", "keep_under_headline"]
+    keeps.append("cut_at_paywall")
     return {k: False for k in [*switches, "min_body", *keeps]}
 
 

@@ -23,7 +23,9 @@ switch in :class:`~honbun.boilerplate.ModelConfig`. They run in this order:
 5. :func:`keep_post_text` — the line after a bulletin-board post header (the post that
    a まとめ blog reprints) is body;
 6. :func:`keep_under_headline` — when the headline is a page's only body, the text lines
-   right below it, in its container, are body too.
+   right below it, in its container, are body too;
+7. :func:`cut_at_paywall` — nothing after a paywall's "rest of the article" notice
+   (残り977文字, 登録すると続きをお読みいただけます) is article text.
 """
 
 from __future__ import annotations
@@ -76,6 +78,9 @@ SLOT_MAX_BLOCKS = 8  # min_body keeps a slot of at most this many blocks (a teas
 # body: the article's first lines, before the embeds and link lists that follow a short
 # post (3 to 6 change the same blocks on our pages).
 UNDER_HEADLINE_BLOCKS = 5
+PAYWALL_MAX_CHARS = 80  # a paywall notice is a line or two, not a paragraph about one
+# A paywall notice follows the visible lead: within this many blocks of a body paragraph.
+PAYWALL_GAP_BLOCKS = 5
 _LETTER = re.compile(r"[^\W\d_]")  # a letter, kana or kanji: text, not a number or a mark
 _LABEL_END = ("：", ":")  # タグ：, カテゴリ: — a label for what follows, not text
 
@@ -135,6 +140,11 @@ _REPRINT = re.compile(
 _NOTICE_END = re.compile(
     r"(?:ます|です|ください|下さい|禁止|厳禁|お断り|お願い|禁ず)[\s。.!！)）]*$"
 )
+# A paywall's notice that the article goes on for subscribers: "残り977文字",
+# "登録すると続きをお読みいただけます", "続きをご覧いただけます", "続きを読むには…".
+_PAYWALL = re.compile(
+    r"残り\s*[\d,]+\s*文字|続きを(?:お読み|ご覧)(?:いただけ|になれ)|続きを読むには"
+)
 # A caption's opening label: "写真：…", "（写真）…", "図1：…", "【画像】…", "出典：…".
 _CAPTION = re.compile(r"[（(【［\[]?(写真|画像|図|表|出典|撮影|提供)\d*[:：｜|/／）)】］\]]")
 
@@ -164,6 +174,8 @@ def apply(
             proba = keep_post_text(page, proba)
         if cfg.keep_under_headline:
             proba = keep_under_headline(page, proba)
+        if cfg.cut_at_paywall:
+            proba = cut_at_paywall(page, proba)
         out.append(proba)
     return out
 
@@ -482,3 +494,33 @@ def _steps(b: Block) -> list[str]:
 
 def _within(steps: list[str], ancestor: list[str]) -> bool:
     return len(steps) > len(ancestor) and steps[: len(ancestor)] == ancestor
+
+
+def cut_at_paywall(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
+    """``proba`` with every block after a paywall notice at :data:`DROPPED`.
+
+    A paywalled page shows the article's lead, then a notice that the rest is for
+    subscribers (この記事は有料記事です。残り1460文字); what follows is the site's
+    template, never more of the article, though a series blurb or a teaser there can
+    look like body. The notice must be short (:data:`PAYWALL_MAX_CHARS`) and come within
+    :data:`PAYWALL_GAP_BLOCKS` blocks after a body block that is not a heading, so a
+    notice on a teaser above the article, or on a page with no visible lead, cuts nothing.
+    """
+    blocks = p.page.blocks
+    last_text = None  # index of the latest body block that is not a heading
+    for i, b in enumerate(blocks):
+        if (
+            last_text is not None
+            and i - last_text <= PAYWALL_GAP_BLOCKS
+            and is_paywall_notice(b.text)
+        ):
+            return _dropped(proba, list(range(i + 1, len(blocks))))
+        if proba[i] >= DECISION and _not_heading(b):
+            last_text = i
+    return proba
+
+
+def is_paywall_notice(text: str) -> bool:
+    """Whether ``text`` is a short notice that the article goes on behind a paywall."""
+    text = nfkc(text).strip()
+    return len(text) <= PAYWALL_MAX_CHARS and bool(_PAYWALL.search(text))
