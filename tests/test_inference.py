@@ -116,8 +116,7 @@ def _no_rules() -> dict[str, bool]:
 
     switches = [*TEXT_RULES, "drop_title_echo", "drop_regions", "drop_classes"]
     keeps = ["keep_headline", "keep_subheadings", "keep_post_text", "keep_under_headline"]
-    keeps.append("cut_at_paywall")
-    return {k: False for k in [*switches, "min_body", *keeps]}
+    return {k: False for k in [*switches, "min_body", *keeps, "cut_at_paywall"]}
 
 
 def test_blend_averages_a_plain_hgb_into_the_stacked_probabilities(pages_and_labels) -> None:
