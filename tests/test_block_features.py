@@ -643,6 +643,7 @@ def test_nothing_after_a_paywall_notice_is_body(tmp_path) -> None:
         ("有料会員になると続きをお読みいただけます。", True),
         ("読者会員登録をしていただくと続きをご覧いただけます", True),
         ("続きを読むにはログインが必要です", True),
+        ("ログインすると続きをお読みになれます", True),
         ("続きを読む", False),  # a read-more link: drop_prompts' job, not a paywall
         ("北朝鮮はロシアに兵士を派遣し、残り3000文字の声明を読み上げた。" * 3, False),
     ],
