@@ -620,7 +620,7 @@ def test_nothing_after_a_paywall_notice_is_body(tmp_path) -> None:
     off = apply(ModelConfig(cut_at_paywall=False), [p], [proba])[0]
     assert np.flatnonzero((on >= 0.5) != (off >= 0.5)).tolist() == [7, 8]
     # The notice must follow body text closely: a headline alone, or a lead more than
-    # PAYWALL_GAP_BLOCKS (5) blocks back, cuts nothing.
+    # END_GAP_BLOCKS (5) blocks back, cuts nothing.
     lone = proba.copy()
     lone[[2, 3]] = 0.1
     assert cut_at_paywall(p, lone).tolist() == lone.tolist()
@@ -652,3 +652,85 @@ def test_paywall_notice(text: str, notice: bool) -> None:
     from honbun.rules import is_paywall_notice
 
     assert is_paywall_notice(text) is notice
+
+
+def test_nothing_after_a_ranking_banner_closing_a_post_is_body(tmp_path) -> None:
+    from honbun.boilerplate import ModelConfig
+    from honbun.rules import apply, cut_at_ranking_banner
+
+    body = (
+        "<div class='head'><a href='/rank'>人気ブログランキング</a></div>"  # header: ignored
+        "<h1>「苦しみ」への新解釈</h1>"
+        "<div class='entry'><p>昭和に日本の禅を世界に伝えた人物が、鈴木大拙です。</p>"
+        "<p>どんな中でも、楽しんでしまいましょう。</p>"
+        "<p>下のクリックも、もしよろしければ宜しくお願い致します。</p>"
+        "<p><a href='/r'>■人気ブログランキング</a></p>"  # the banner closing the post
+        "<p>コメントを投稿するときは、投稿ボタンを押してください。</p>"  # the footer
+        "<p>この下方に出る企業広告は、ブログ会社により自動的に表示されます。</p></div>"
+    )
+    p = _prepared_html(tmp_path, body, "「苦しみ」への新解釈")
+    assert len(p.page.blocks) == 8 and p.page.blocks[5].text == "■人気ブログランキング"
+    proba = np.array([0.0, 0.9, 0.9, 0.9, 0.8, 0.4, 0.9, 0.7])
+    cut = cut_at_ranking_banner(p, proba)
+    assert np.flatnonzero(cut != proba).tolist() == [5, 6, 7]  # the banner and after it
+    assert cut[[5, 6, 7]].tolist() == [0.0, 0.0, 0.0]
+    on = apply(ModelConfig(), [p], [proba])[0]  # the switch, among the other rules
+    off = apply(ModelConfig(cut_at_ranking_banner=False), [p], [proba])[0]
+    assert np.flatnonzero((on >= 0.5) != (off >= 0.5)).tolist() == [6, 7]
+    assert on[5] == 0.0 and off[5] == 0.4
+    # The banner must follow the post's text: after a headline alone nothing is cut.
+    lone = proba.copy()
+    lone[[2, 3, 4]] = 0.1
+    assert cut_at_ranking_banner(p, lone).tolist() == lone.tolist()
+
+
+@pytest.mark.parametrize(
+    ("text", "banner"),
+    [
+        ("にほんブログ村", True),
+        ("■ＦＣ２ブログランキング", True),  # full-width letters
+        ("にほんﾌﾞﾛｸﾞ村", True),  # half-width katakana
+        ("ランキングに参加中。クリックして応援お願いします！", True),
+        ("人気記事ランキング", False),  # the site's own ranking: drop_promos' job
+        ("にほんブログ村のランキングで一位になった話を書きます。" * 2, False),  # a paragraph
+    ],
+)
+def test_ranking_banner(text: str, banner: bool) -> None:
+    from honbun.rules import is_ranking_banner
+
+    assert is_ranking_banner(text) is banner
+
+
+def test_the_text_of_an_embedded_post_is_body(tmp_path) -> None:
+    from honbun.boilerplate import ModelConfig
+    from honbun.rules import apply, keep_embedded_posts
+
+    tweet = (
+        "<blockquote class='twitter-tweet'><p>なにこれ。国が一軒ずつドアを開けるのか</p>"
+        "<p><a href='https://t.co/x'>https://t.co/x</a></p>"
+        "— 弁護士 (@lawyer) <a href='/s'>February 1, 2019</a></blockquote>"
+    )
+    body = (
+        "<div class='side'>" + tweet.replace("なにこれ", "フォローしてね") + "</div>"
+        "<h1>改正NICT法がプチ炎上</h1>"
+        "<p>先月のこと、NHKニュースが報じたおかげで、後追い報道が続いた。</p>"
+        + tweet
+        + "<blockquote><p>（略）引用した報道の一節。</p></blockquote>"  # a plain quote
+        "<p>最初のNHKニュースが偏向報道だというのは、以下の点である。</p>"
+        "<div class='twitter-tweet-button'><p>ポストする</p></div>"  # no <blockquote>
+    )
+    p = _prepared_html(tmp_path, body, "改正NICT法がプチ炎上")
+    texts = [b.text for b in p.page.blocks]
+    assert len(texts) == 11 and texts[5] == "なにこれ。国が一軒ずつドアを開けるのか"
+    assert texts[7].startswith("— 弁護士") and texts[0].startswith("フォロー")
+    proba = np.array([0.1, 0.1, 0.1, 0.9, 0.9, 0.3, 0.05, 0.1, 0.2, 0.8, 0.1])
+    kept = keep_embedded_posts(p, proba)
+    # The embed's two lines after the article's first body block; not the frame, the
+    # plain quote, a button classed like an embed, or the embed in the sidebar above.
+    assert np.flatnonzero(kept != proba).tolist() == [5, 6]
+    on = apply(ModelConfig(), [p], [proba])[0]  # the switch, among the other rules
+    off = apply(ModelConfig(keep_embedded_posts=False), [p], [proba])[0]
+    assert np.flatnonzero((on >= 0.5) != (off >= 0.5)).tolist() == [5, 6]
+    dropped = proba.copy()
+    dropped[6] = 0.0  # a line a drop rule set to 0.0 stays dropped
+    assert np.flatnonzero(keep_embedded_posts(p, dropped) != dropped).tolist() == [5]

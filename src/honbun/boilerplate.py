@@ -112,7 +112,7 @@ class ModelConfig:
     linear_solver: str = "sgd"  # "sgd" (averaged SGD) | "lbfgs" (exact, seed-free optimum)
     linear_seeds: int = 1  # SGD runs whose weights the linear model averages (sgd only)
     # Decision rules after the models (honbun.rules): the drops, then min_body, keep_headline,
-    # keep_subheadings, keep_post_text, keep_under_headline and cut_at_paywall.
+    # keep_subheadings, keep_post_text, keep_under_headline, keep_embedded_posts and the cuts.
     drop_datelines: bool = True  # a block that is only a date/time stamp is not body
     drop_captions: bool = True  # nor is a block opened by a caption label (写真：…)
     drop_title_echo: bool = True  # nor a verbatim copy of "<title>" with its site name
@@ -127,7 +127,9 @@ class ModelConfig:
     keep_subheadings: bool = True  # a short <h2>-<h6> between body blocks stays body
     keep_post_text: bool = True  # the line after a 2ch post header (the post) is body
     keep_under_headline: bool = True  # a lone headline keeps the text lines right below it
+    keep_embedded_posts: bool = True  # the text of a tweet quoted in the article is body
     cut_at_paywall: bool = True  # nothing after a paywall notice (残り977文字) is body
+    cut_at_ranking_banner: bool = True  # nor after a blog-ranking banner closing a post
     stage2_neighbours: bool = True  # stage 2 also sees the neighbours' dense features
     # Share of a plain gradient-boosted model on the dense features (the "hgb" model) in
     # the stacked model's body probability, averaged in before the rules (0: stacked only).

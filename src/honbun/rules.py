@@ -24,8 +24,12 @@ switch in :class:`~honbun.boilerplate.ModelConfig`. They run in this order:
    a まとめ blog reprints) is body;
 6. :func:`keep_under_headline` — when the headline is a page's only body, the text lines
    right below it, in its container, are body too;
-7. :func:`cut_at_paywall` — nothing after a paywall's "rest of the article" notice
-   (残り977文字, 登録すると続きをお読みいただけます) is article text.
+7. :func:`keep_embedded_posts` — the text of a post embedded in the article (a quoted
+   tweet) is body;
+8. :func:`cut_at_paywall` — nothing after a paywall's "rest of the article" notice
+   (残り977文字, 登録すると続きをお読みいただけます) is article text, and
+   :func:`cut_at_ranking_banner` — nor is anything after a blog-ranking banner
+   (にほんブログ村, 人気ブログランキング) that closes a post.
 """
 
 from __future__ import annotations
@@ -79,8 +83,19 @@ SLOT_MAX_BLOCKS = 8  # min_body keeps a slot of at most this many blocks (a teas
 # post (3 to 6 change the same blocks on our pages).
 UNDER_HEADLINE_BLOCKS = 5
 PAYWALL_MAX_CHARS = 80  # a paywall notice is a line or two, not a paragraph about one
-# A paywall notice follows the visible lead: within this many blocks of a body paragraph.
-PAYWALL_GAP_BLOCKS = 5
+# An end mark (a paywall notice, a ranking banner) follows the article's last visible text:
+# within this many blocks of a body paragraph.
+END_GAP_BLOCKS = 5
+BANNER_MAX_CHARS = 40  # a ranking banner is a link or a one-line request, not a paragraph
+# Class tokens of the <blockquote> that an embedded post's script renders from (X/Twitter's
+# twitter-tweet, Instagram's instagram-media, Bluesky's bluesky-embed, TikTok's
+# tiktok-embed); block tokens are split on "-", so each is a pair.
+EMBED_CLASSES = (
+    frozenset({"twitter", "tweet"}),
+    frozenset({"instagram", "media"}),
+    frozenset({"bluesky", "embed"}),
+    frozenset({"tiktok", "embed"}),
+)
 _LETTER = re.compile(r"[^\W\d_]")  # a letter, kana or kanji: text, not a number or a mark
 _LABEL_END = ("：", ":")  # タグ：, カテゴリ: — a label for what follows, not text
 
@@ -145,6 +160,9 @@ _NOTICE_END = re.compile(
 _PAYWALL = re.compile(
     r"残り\s*[\d,]+\s*文字|続きを(?:お読み|ご覧)(?:いただけ|になれ)|続きを読むには"
 )
+# A blog-ranking banner or the request to click it (the guideline's share/social): "にほん
+# ブログ村", "■人気ブログランキング", "ランキングに参加中。クリックして応援お願いします！".
+_BANNER = re.compile(r"ブログ村|ブログランキング|ランキングに参加")
 # A caption's opening label: "写真：…", "（写真）…", "図1：…", "【画像】…", "出典：…".
 _CAPTION = re.compile(r"[（(【［\[]?(写真|画像|図|表|出典|撮影|提供)\d*[:：｜|/／）)】］\]]")
 
@@ -174,8 +192,12 @@ def apply(
             proba = keep_post_text(page, proba)
         if cfg.keep_under_headline:
             proba = keep_under_headline(page, proba)
+        if cfg.keep_embedded_posts:
+            proba = keep_embedded_posts(page, proba)
         if cfg.cut_at_paywall:
             proba = cut_at_paywall(page, proba)
+        if cfg.cut_at_ranking_banner:
+            proba = cut_at_ranking_banner(page, proba)
         out.append(proba)
     return out
 
@@ -496,25 +518,66 @@ def _within(steps: list[str], ancestor: list[str]) -> bool:
     return len(steps) > len(ancestor) and steps[: len(ancestor)] == ancestor
 
 
+def keep_embedded_posts(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
+    """``proba`` with the text of posts embedded in the article raised to body.
+
+    The guideline makes a quoted tweet's text a paragraph (the author chose to quote it)
+    and its frame (— name (@handle) date) share/social. An embed's text is a ``<p>``
+    inside a ``<blockquote>`` classed as one of :data:`EMBED_CLASSES`; the frame is the
+    blockquote's own text and stays as scored. The model scores embedded text low: it
+    is short, colloquial and full of t.co links. Only embeds after the page's first body
+    block are raised (an embed in a sidebar above the article is not quoted by it), and
+    a block a drop rule set to :data:`DROPPED` stays dropped.
+    """
+    body = np.flatnonzero(proba >= DECISION)
+    keep = [
+        i
+        for i, b in enumerate(p.page.blocks)
+        if len(body) and body[0] < i and DROPPED < proba[i] < DECISION and _is_embedded_post(b)
+    ]
+    return raised(proba, *keep) if keep else proba
+
+
+def _is_embedded_post(b: Block) -> bool:
+    if b.dom is None or b.dom.tag != "p" or "blockquote" not in b.dom.path.split("/"):
+        return False
+    tokens = set(b.dom.tokens)
+    return any(pair <= tokens for pair in EMBED_CLASSES)
+
+
 def cut_at_paywall(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
-    """``proba`` with every block after a paywall notice at :data:`DROPPED`.
+    """``proba`` with a paywall notice and every block after it at :data:`DROPPED`.
 
     A paywalled page shows the article's lead, then a notice that the rest is for
     subscribers (この記事は有料記事です。残り1460文字); what follows is the site's
     template, never more of the article, though a series blurb or a teaser there can
     look like body. The notice must be short (:data:`PAYWALL_MAX_CHARS`) and come within
-    :data:`PAYWALL_GAP_BLOCKS` blocks after a body block that is not a heading, so a
+    :data:`END_GAP_BLOCKS` blocks after a body block that is not a heading, so a
     notice on a teaser above the article, or on a page with no visible lead, cuts nothing.
     """
+    return _cut_at(p, proba, is_paywall_notice)
+
+
+def cut_at_ranking_banner(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
+    """``proba`` with a blog-ranking banner that closes a post, and all after it, dropped.
+
+    A Japanese blog post ends with the author's request to click a ranking banner
+    (にほんブログ村, 人気ブログランキング); what follows is the blog's standing footer,
+    comment rules, shop links and the sidebar, which read like prose. The banner must be
+    short (:data:`BANNER_MAX_CHARS`) and come within :data:`END_GAP_BLOCKS` blocks
+    after a body block that is not a heading, so a banner in the header above the post
+    cuts nothing.
+    """
+    return _cut_at(p, proba, is_ranking_banner)
+
+
+def _cut_at(p: PreparedPage, proba: np.ndarray, is_end: Callable[[str], bool]) -> np.ndarray:
+    """``proba`` with the first end mark that follows article text, and all after it, dropped."""
     blocks = p.page.blocks
     last_text = None  # index of the latest body block that is not a heading
     for i, b in enumerate(blocks):
-        if (
-            last_text is not None
-            and i - last_text <= PAYWALL_GAP_BLOCKS
-            and is_paywall_notice(b.text)
-        ):
-            return _dropped(proba, list(range(i + 1, len(blocks))))
+        if last_text is not None and i - last_text <= END_GAP_BLOCKS and is_end(b.text):
+            return _dropped(proba, list(range(i, len(blocks))))
         if proba[i] >= DECISION and _not_heading(b):
             last_text = i
     return proba
@@ -524,3 +587,9 @@ def is_paywall_notice(text: str) -> bool:
     """Whether ``text`` is a short notice that the article goes on behind a paywall."""
     text = nfkc(text).strip()
     return len(text) <= PAYWALL_MAX_CHARS and bool(_PAYWALL.search(text))
+
+
+def is_ranking_banner(text: str) -> bool:
+    """Whether ``text`` is a short blog-ranking banner or the request to click one."""
+    text = nfkc(text).strip()
+    return len(text) <= BANNER_MAX_CHARS and bool(_BANNER.search(text))
