@@ -734,3 +734,18 @@ def test_the_text_of_an_embedded_post_is_body(tmp_path) -> None:
     dropped = proba.copy()
     dropped[6] = 0.0  # a line a drop rule set to 0.0 stays dropped
     assert np.flatnonzero(keep_embedded_posts(p, dropped) != dropped).tolist() == [5]
+
+
+def test_every_rule_switch_names_a_rule_that_apply_runs() -> None:
+    from dataclasses import fields
+
+    from honbun.boilerplate import ModelConfig
+    from honbun.rules import PAGE_RULES, TEXT_RULES
+
+    switches = {
+        f.name
+        for f in fields(ModelConfig)
+        if f.name.startswith(("drop_", "keep_", "cut_")) or f.name == "min_body"
+    }
+    assert switches == set(TEXT_RULES) | set(PAGE_RULES)
+    assert not set(TEXT_RULES) & set(PAGE_RULES)

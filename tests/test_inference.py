@@ -112,11 +112,9 @@ def test_block_model_predicts_through_its_export(block_model: BlockModel, pages_
 
 def _no_rules() -> dict[str, bool]:
     """ModelConfig settings that switch every decision rule off (the models' own output)."""
-    from honbun.rules import TEXT_RULES
+    from honbun.rules import PAGE_RULES, TEXT_RULES
 
-    switches = [*TEXT_RULES, "drop_title_echo", "drop_regions", "drop_classes"]
-    keeps = ["keep_headline", "keep_subheadings", "keep_post_text", "keep_under_headline"]
-    return {k: False for k in [*switches, "min_body", *keeps, "cut_at_paywall"]}
+    return {k: False for k in [*TEXT_RULES, *PAGE_RULES]}
 
 
 def test_blend_averages_a_plain_hgb_into_the_stacked_probabilities(pages_and_labels) -> None:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
@@ -171,33 +172,15 @@ def apply(
     cfg: ModelConfig, pages: list[PreparedPage], probas: list[np.ndarray]
 ) -> list[np.ndarray]:
     """The switched-on rules of ``cfg`` over each page's probabilities, in order."""
-    names = feature_names(cfg.features) if cfg.keep_headline or cfg.drop_title_echo else []
+    on = [switch for switch in PAGE_RULES if getattr(cfg, switch)]
+    names = feature_names(cfg.features) if TITLE_RULES.intersection(on) else []
+    rules = [partial(PAGE_RULES[s], names=names) if s in TITLE_RULES else PAGE_RULES[s] for s in on]
     tests = [test for switch, test in TEXT_RULES.items() if getattr(cfg, switch)]
     out = []
     for page, proba in zip(pages, probas, strict=True):
         proba = drop_by_text(page, proba, tests)
-        if cfg.drop_title_echo:
-            proba = drop_title_echo(page, proba, names)
-        if cfg.drop_regions:
-            proba = drop_regions(page, proba)
-        if cfg.drop_classes:
-            proba = drop_classes(page, proba)
-        if cfg.min_body:
-            proba = at_least_one(page, proba)
-        if cfg.keep_headline:
-            proba = keep_headline(page, proba, names)
-        if cfg.keep_subheadings:
-            proba = keep_subheadings(page, proba)
-        if cfg.keep_post_text:
-            proba = keep_post_text(page, proba)
-        if cfg.keep_under_headline:
-            proba = keep_under_headline(page, proba)
-        if cfg.keep_embedded_posts:
-            proba = keep_embedded_posts(page, proba)
-        if cfg.cut_at_paywall:
-            proba = cut_at_paywall(page, proba)
-        if cfg.cut_at_ranking_banner:
-            proba = cut_at_ranking_banner(page, proba)
+        for rule in rules:
+            proba = rule(page, proba)
         out.append(proba)
     return out
 
@@ -530,10 +513,12 @@ def keep_embedded_posts(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
     a block a drop rule set to :data:`DROPPED` stays dropped.
     """
     body = np.flatnonzero(proba >= DECISION)
+    if not len(body):
+        return proba
     keep = [
         i
         for i, b in enumerate(p.page.blocks)
-        if len(body) and body[0] < i and DROPPED < proba[i] < DECISION and _is_embedded_post(b)
+        if i > body[0] and DROPPED < proba[i] < DECISION and _is_embedded_post(b)
     ]
     return raised(proba, *keep) if keep else proba
 
@@ -593,3 +578,22 @@ def is_ranking_banner(text: str) -> bool:
     """Whether ``text`` is a short blog-ranking banner or the request to click one."""
     text = nfkc(text).strip()
     return len(text) <= BANNER_MAX_CHARS and bool(_BANNER.search(text))
+
+
+# The rules that judge a whole page, in the order :func:`apply` runs them (after the text
+# rules): config switch -> rule ``(page, proba) -> proba``. Those in TITLE_RULES also take
+# the page's feature names, to find the <title>'s bigrams among its columns.
+PAGE_RULES: dict[str, Callable[..., np.ndarray]] = {
+    "drop_title_echo": drop_title_echo,
+    "drop_regions": drop_regions,
+    "drop_classes": drop_classes,
+    "min_body": at_least_one,
+    "keep_headline": keep_headline,
+    "keep_subheadings": keep_subheadings,
+    "keep_post_text": keep_post_text,
+    "keep_under_headline": keep_under_headline,
+    "keep_embedded_posts": keep_embedded_posts,
+    "cut_at_paywall": cut_at_paywall,
+    "cut_at_ranking_banner": cut_at_ranking_banner,
+}
+TITLE_RULES = frozenset({"drop_title_echo", "keep_headline"})
