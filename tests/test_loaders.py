@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 import tarfile
 from collections import Counter
 from pathlib import Path
@@ -512,3 +513,39 @@ def test_real_livedoor_corpus() -> None:
         assert page.meta["url"].startswith("http://news.livedoor.com/")
     assert len(categories) == 9
     assert sum(categories.values()) == 7367
+
+
+def test_article_records_become_pages_with_title_first(tmp_path):
+    from honbun.loaders.articles import iter_articles, load_record
+
+    f = tmp_path / "a.jsonl"
+    rows = [
+        {
+            "id": "n1",
+            "title": "北朝鮮　派兵",
+            "text": "第一段落です。\n\n第二段落。",
+            "url": "https://x.jp/1",
+        },
+        {"id": "n2", "title": "題", "text": "本文。"},
+    ]
+    f.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", "utf-8")
+    page = load_record(f, "n1")
+    assert [b.kind for b in page.blocks] == ["title", "line", "line"]
+    assert [b.text for b in page.blocks] == ["北朝鮮　派兵", "第一段落です。", "第二段落。"]
+    assert page.format == "article" and page.meta["url"] == "https://x.jp/1"
+    assert all(page.text[b.start : b.end] == b.text for b in page.blocks)
+    assert [p.doc_id for p in iter_articles(f)] == ["n1", "n2"]
+    with pytest.raises(ValueError, match="n3: no such article"):
+        load_record(f, "n3")
+
+
+def test_article_file_errors_name_the_line(tmp_path):
+    from honbun.loaders.articles import records
+
+    f = tmp_path / "bad.jsonl"
+    f.write_text('{"id": "a", "title": "t", "text": "x"}\n{"id": "a", "title": "t", "text": "y"}\n')
+    with pytest.raises(ValueError, match=r"bad.jsonl:2: duplicate article id"):
+        records(f)
+    f.write_text('{"id": "a"\n')
+    with pytest.raises(ValueError, match=r"bad.jsonl:1: invalid JSON"):
+        records(f)

@@ -29,13 +29,17 @@ def export_blocks(page: Page, doc: DocAnnotation | None, guesses: list[tuple[str
 
 
 def export_topics(
-    page: Page, doc: DocAnnotation | None, guesses: dict[tuple[int, int], list[str]]
+    page: Page,
+    doc: DocAnnotation | None,
+    guesses: dict[tuple[int, int], list[str]],
+    keep_gold: bool = True,
 ) -> list[str]:
     """TSV rows for the sentences to annotate in one document.
 
     Which sentences: those already recorded for the document when it is not block-annotated
     (livedoor samples); else the sentences of its body blocks (all of them while blocks
-    are unlabelled). Existing topics win over the guesses.
+    are unlabelled). Existing topics win over the guesses unless ``keep_gold`` is false
+    (a second annotator's sheet).
     """
     body = None
     if doc and doc.header.get("blocks_annotated"):
@@ -48,7 +52,7 @@ def export_topics(
         key = (s.start, s.end)
         if (body is not None and s.block not in body) or (only is not None and key not in only):
             continue
-        reviewed = doc is not None and doc.reviewed and key in doc.sentences
+        reviewed = keep_gold and doc is not None and doc.reviewed and key in doc.sentences
         topics = doc.sentences[key].topics if reviewed and doc else guesses.get(key, [])
         lines.append(f"{page.doc_id}\t{s.block}\t{s.start}\t{s.end}\t{','.join(topics)}\t{s.text}")
     return lines

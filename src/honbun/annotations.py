@@ -195,13 +195,17 @@ def iter_annotation_files(root: str | Path = ANNOTATION_DIR) -> list[Path]:
 
 
 def load_page_for(doc: DocAnnotation, repo_root: Path = Path(".")) -> Page:
-    """Load the page a header points at (a file, or a member of the livedoor tarball)."""
+    """Load the page a header points at: a file, a member of the livedoor tarball
+    (``archive#member``) or an article of a JSON Lines article file (``file.jsonl#id``)."""
     from honbun.loaders import load_page
+    from honbun.loaders.articles import load_record
     from honbun.loaders.livedoor import load_article
 
     path = doc.path
     if "#" in path:
         archive, member = path.split("#", 1)
+        if archive.endswith(".jsonl"):
+            return load_record(repo_root / archive, member)
         return load_article(repo_root / archive, member)
     return load_page(repo_root / path, doc_id=doc.doc_id, fmt=doc.header["format"])
 

@@ -14,6 +14,11 @@ def _data(args: argparse.Namespace) -> int:
         made = dt.init_pages(Path(args.manifest), Path(args.out))
         print(f"created {made} annotation headers")
         return 0
+    if args.data_command == "init-articles":
+        select = dict(kv.split("=", 1) for kv in args.select)
+        made = dt.init_articles(Path(args.file), Path(args.out), select, args.sample, args.seed)
+        print(f"created {made} annotation headers")
+        return 0
     if args.data_command == "sample-livedoor":
         n = dt.sample_livedoor(Path(args.archive), Path(args.out), args.n, args.seed)
         print(f"sampled {n} livedoor sentences into {args.out}")
@@ -210,6 +215,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--manifest", default="data/raw/pages/manifest.jsonl")
     p.add_argument("--out", default="data/annotations")
     p = dsub.add_parser(
+        "init-articles",
+        help="create annotation headers for articles of a JSON Lines article file "
+        "(id, title, text; every sentence is to be topic-annotated)",
+    )
+    p.add_argument("file")
+    p.add_argument("--out", required=True, help="folder for the annotation files")
+    p.add_argument(
+        "--select", action="append", default=[], metavar="FIELD=VALUE",
+        help="keep records whose field has this value (repeatable), e.g. security=true",
+    )  # fmt: skip
+    p.add_argument("--sample", type=int, help="draw this many of the selected records")
+    p.add_argument("--seed", type=int, default=13)
+    p = dsub.add_parser(
         "sample-livedoor", help="pick keyword sentences from the livedoor corpus to annotate"
     )
     p.add_argument("--archive", default="data/raw/livedoor/ldcc-20140209.tar.gz")
@@ -227,7 +245,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument(
         "--blank",
         action="store_true",
-        help="blocks: leave labels and roles empty (a second annotator's sheet)",
+        help="leave labels, roles and topics empty (a second annotator's sheet, or a first "
+        "annotation that must not lean on the lexicon)",
     )
     p = dsub.add_parser(
         "agree",

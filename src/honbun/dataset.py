@@ -87,6 +87,9 @@ class LabelledSentence:
     context: str  # the previous and the next sentence of the page, for context features
     tokens: list[Token] = field(default_factory=list, repr=False)  # cut from the block's
     context_tokens: list[Token] = field(default_factory=list, repr=False)
+    # The annotation folder the sentence comes from (pages, seeds, livedoor,
+    # security-news …): what a config's topic_sets select.
+    collection: str = ""
 
     def item(self) -> TextItem:
         """The sentence as the topic model reads it (tokens as scoring cuts them)."""
@@ -123,6 +126,7 @@ def load_topic_gold(
                     items[i].context,
                     items[i].tokens or [],
                     items[i].context_tokens or [],
+                    collection=f.parent.name,
                 )
             )
     return out

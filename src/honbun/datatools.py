@@ -114,6 +114,55 @@ def init_files(paths: list[Path], out_dir: Path, provenance: dict[str, str], sit
     return made
 
 
+def init_articles(
+    path: Path, out_dir: Path, select: dict[str, str], sample: int | None, seed: int
+) -> int:
+    """Create unreviewed annotation headers for articles of a JSON Lines article file.
+
+    ``select`` keeps records whose fields equal the given values (compared as strings,
+    ``security=true`` matches ``true``); ``sample`` draws that many of them at random
+    (seeded). Every sentence of a chosen article is to be topic-annotated; the articles
+    are clean text, so none of their blocks is boilerplate.
+    """
+    import random
+
+    from honbun.loaders.articles import parse_record, records
+
+    def text(v: object) -> str:
+        return json.dumps(v) if isinstance(v, bool) else str(v)
+
+    recs = [
+        r for r in records(path).values() if all(text(r.get(k)) == v for k, v in select.items())
+    ]
+    if sample is not None and sample < len(recs):
+        recs = sorted(random.Random(seed).sample(recs, sample), key=lambda r: r["id"])
+    sha = sha256_file(path)
+    made = 0
+    for rec in recs:
+        target = out_dir / f"{rec['id']}.jsonl"
+        if target.exists():
+            continue
+        page = parse_record(rec, f"{path}#{rec['id']}")
+        provenance = {
+            "origin": str(rec.get("source", path)),
+            "licence": str(rec.get("licence", "see the data card")),
+            "url": str(rec.get("url", "")),
+            "kind": str(rec.get("kind", "news")),
+            "sample": f"init_articles(select={select}, sample={sample}, seed={seed})",
+        }
+        header = new_header(
+            page,
+            f"{path}#{rec['id']}",
+            sha,
+            site=site_of(rec.get("url"), str(rec.get("publisher", "?"))),
+            provenance=provenance,
+            review={"status": "unreviewed", "prelabel": None},
+        )
+        write_doc(DocAnnotation(header), target)
+        made += 1
+    return made
+
+
 def _resolve(target: str) -> DocAnnotation:
     p = Path(target)
     if p.suffix == ".jsonl" and p.exists():
@@ -160,6 +209,9 @@ def cmd_export(targets: list[str], what: str, output: str | None, blank: bool = 
         for target in targets:
             doc = _resolve(target)
             page = load_page_for(doc)
+            if blank:  # neither the gold nor the lexicon: an independent annotation
+                lines += export_topics(page, doc, {}, keep_gold=False)
+                continue
             guesses = {(s.start, s.end): lex.labels(s.text) for s in page.sentences}
             lines += export_topics(page, doc, guesses)
         text = "\n".join(lines) + "\n"

@@ -35,7 +35,7 @@ RESULT_SCHEMA: dict[str, Any] = {
     "properties": {
         "doc_id": {"type": "string"},
         "source": {"type": "string"},
-        "format": {"enum": ["text", "html", "livedoor", "unknown"]},
+        "format": {"enum": ["text", "html", "livedoor", "article", "unknown"]},
         "model": {"type": "string"},
         "error": {"type": "string"},
         "title": {"type": ["string", "null"]},

@@ -275,7 +275,7 @@ def train_topics(
     gold = [
         s
         for s in load_topic_gold(labels, data.get("annotations", "data/annotations"))
-        if not sets or _set_of(s.doc_id) in sets
+        if not sets or s.collection in sets
     ]
     names = labels.topic_names
     report = evaluate_topics(
@@ -293,14 +293,6 @@ def train_topics(
     tagger = TopicTagger(cfg, names, lexicon).fit(items, Y, np.array([s.doc_id for s in gold]))
     out.timings["topics_fit_s"] = time.perf_counter() - t0
     return {"topic_cfg": cfg, "topic_model": tagger}
-
-
-def _set_of(doc_id: str) -> str:
-    if doc_id.startswith("livedoor-"):
-        return "livedoor"
-    if doc_id[:3].isdigit():
-        return "seeds"
-    return "pages"
 
 
 # ---------------------------------------------------------------- documents
