@@ -11,7 +11,7 @@ Passes, in this order, all over the same documents (the whole corpus unless ``--
    ``honbun score --jobs N``) with pages streamed from the loader. End-to-end (loading
    included: with N > 1 the parent loads while the workers score) and, for jobs=1 (serial),
    scoring alone = wall time minus the time spent inside the loader.
-3. raw    — the floor any pipeline pays: ``honbun.tokens.tagger()`` over each page's text,
+3. raw    — the floor any pipeline pays: ``honbun.read.tokens.tagger()`` over each page's text,
    touching ``word.surface`` and ``word.feature.lemma``. Loading time is excluded. (Run
    after the scoring passes, whose memory it would otherwise inflate: a second mapping
    of the dictionary.)
@@ -48,8 +48,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 import honbun  # noqa: E402
-from honbun.loaders.livedoor import iter_livedoor  # noqa: E402
-from honbun.tokens import clear_caches, tagger  # noqa: E402
+from honbun.read.livedoor import iter_livedoor  # noqa: E402
+from honbun.read.tokens import clear_caches, tagger  # noqa: E402
 
 CORPUS = ROOT / "data/raw/livedoor/ldcc-20140209.tar.gz"
 TARGET_RATIO = 0.5

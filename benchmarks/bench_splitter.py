@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from honbun.sentences import split_text  # noqa: E402
+from honbun.read.sentences import split_text  # noqa: E402
 
 LOCAL_TARBALL = ROOT / "data/raw/livedoor/ldcc-20140209.tar.gz"
 SHARED_TARBALL = ROOT.parent / "shared/corpora/livedoor/ldcc-20140209.tar.gz"

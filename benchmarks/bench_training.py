@@ -61,12 +61,16 @@ def main() -> None:
 
     import sklearn
 
-    from honbun.boilerplate import BlockModel, ModelConfig, prepare
-    from honbun.dataset import load_block_gold, load_topic_gold
+    from honbun.boilerplate.config import ModelConfig
+    from honbun.boilerplate.model import BlockModel
+    from honbun.features.lexicon import Lexicon
+    from honbun.features.prepared import prepare
+    from honbun.features.text import prepare_items
+    from honbun.gold.dataset import load_block_gold, load_topic_gold
     from honbun.labels import load_labels
-    from honbun.lexicon import Lexicon
-    from honbun.tokens import clear_caches
-    from honbun.topics import TopicConfig, TopicTagger, prepare_items
+    from honbun.read.tokens import clear_caches
+    from honbun.topics.config import TopicConfig
+    from honbun.topics.model import TopicTagger
 
     print("== honbun training benchmark ==")
     print(f"python      {platform.python_version()} ({platform.python_implementation()}) on "

@@ -42,7 +42,7 @@ def identity_pages() -> Iterator[tuple[str, Any]]:
         yield "pages", str(manifest.parent / json.loads(line)["path"])
     for seed in sorted(Path("seeds").glob("*.txt")):
         yield "seeds", str(seed)
-    from honbun.loaders.livedoor import iter_livedoor
+    from honbun.read.livedoor import iter_livedoor
 
     tarball = Path("data/raw/livedoor/ldcc-20140209.tar.gz")
     picked = itertools.islice(iter_livedoor(tarball), 0, None, LIVEDOOR_STEP)
@@ -59,7 +59,9 @@ def _legacy_capture() -> list[Any] | None:
     """Layouts where the model's ``predict_proba`` applied the rules itself (before the
     boilerplate package): record the probabilities the rules were given."""
     try:
-        from honbun import rules
+        import honbun.inference  # noqa: F401  (the old flat layout)
+
+        from honbun import rules  # type: ignore[attr-defined]
     except ImportError:
         return None
     seen: list[Any] = []

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from honbun.loaders import load_page as _load_page  # the original, even while monkeypatched
+from honbun.read.files import load_page as _load_page  # the original, even while monkeypatched
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
@@ -28,7 +28,7 @@ _PAGE_CACHE: dict[tuple[str, str | None, str | None], object] = {}
 
 
 def cached_load_page(path, doc_id=None, fmt=None):
-    """``honbun.loaders.load_page``, memoised for this test session.
+    """``honbun.read.files.load_page``, memoised for this test session.
 
     Parsing the 92 development pages takes seconds; the HTML-loader tests and the
     ``data validate`` regression test load them with the same arguments (a path relative

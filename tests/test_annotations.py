@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-import honbun.datatools
-import honbun.loaders
+import honbun.gold.store
+import honbun.read.files
 from conftest import DATA, REPO, cached_load_page
-from honbun.annotations import iter_annotation_files, read_doc, sha256_file
-from honbun.datatools import stats
+from honbun.gold.stats import stats
+from honbun.gold.store import iter_annotation_files, read_doc, sha256_file
 from honbun.labels import load_labels
 
 SEED_DOC = "000_8bf9058727bca4c6"
@@ -64,9 +64,9 @@ def test_validate_passes_on_all_shipped_annotations(cli, monkeypatch) -> None:
     """The regression test: every shipped annotation matches today's segmentation."""
     monkeypatch.chdir(REPO)
     # The 349 livedoor files all point into one 8.7 MB tarball; hash it once, not 349 times.
-    monkeypatch.setattr(honbun.datatools, "sha256_file", functools.lru_cache(sha256_file))
+    monkeypatch.setattr(honbun.gold.store, "sha256_file", functools.lru_cache(sha256_file))
     # The development pages are parsed once per session (shared with test_loaders).
-    monkeypatch.setattr(honbun.loaders, "load_page", cached_load_page)
+    monkeypatch.setattr(honbun.read.files, "load_page", cached_load_page)
     files = iter_annotation_files()
     assert len(files) > 400
     rc, _, err = cli("data", "validate")
@@ -540,7 +540,7 @@ def test_cohen_kappa_matches_scikit_learn() -> None:
     import numpy as np
     from sklearn.metrics import cohen_kappa_score
 
-    from honbun.agreement import cohen_kappa
+    from honbun.gold.agreement import cohen_kappa
 
     rng = np.random.default_rng(13)
     for _ in range(5):

@@ -10,8 +10,8 @@ import pytest
 
 from conftest import SEED_FILES
 from honbun.errors import PageError
-from honbun.loaders import MAX_PAGE_BYTES, iter_pages, load_page, page_from_bytes
-from honbun.page import Page
+from honbun.read.files import MAX_PAGE_BYTES, iter_pages, load_page, page_from_bytes
+from honbun.read.page import Page
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00\x00\x00\x01\x00\x08\x06\x00\x00\x00"
 
@@ -142,12 +142,12 @@ def test_iter_pages_walks_directories(tmp_path: Path) -> None:
 
 
 def test_iter_pages_turns_a_parser_crash_into_a_page_error(inputs, monkeypatch) -> None:
-    import honbun.loaders
+    import honbun.read.files
 
     def boom(*args, **kwargs):
         raise RuntimeError("parser exploded")
 
-    monkeypatch.setattr(honbun.loaders, "parse_text", boom)
+    monkeypatch.setattr(honbun.read.files, "parse_text", boom)
     items = list(iter_pages([str(inputs["good_txt"]), str(inputs["good_html"])]))
     assert isinstance(items[0], PageError)
     assert str(items[0]) == f"{inputs['good_txt']}: RuntimeError: parser exploded"

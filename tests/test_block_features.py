@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from honbun.block_features import (
+from honbun.features.blocks import (
     FeatureConfig,
     _neighbour_mean,
     feature_names,
@@ -16,9 +16,16 @@ from honbun.block_features import (
     text_matrix,
     text_names,
 )
-from honbun.loaders import load_page
-from honbun.normalize import nfkc
-from honbun.tokens import block_tokens
+from honbun.read.files import load_page
+from honbun.read.normalize import nfkc
+from honbun.read.tokens import block_tokens
+
+
+def apply_rules(cfg, pages, probas):
+    """The decision rules ``cfg`` switches on, over ``probas``."""
+    from honbun.boilerplate.rules import apply
+
+    return apply(cfg.rules, cfg.features, pages, probas)
 
 
 def _shares_by_hand(text: str) -> list[float]:
@@ -102,7 +109,7 @@ def test_page_features_shape_names_and_layout(tmp_path) -> None:
 
 
 def test_text_model_settings_override_the_boilerplate_section() -> None:
-    from honbun.train import text_model_config
+    from honbun.boilerplate.config import text_model_config
 
     section = {"hgb_max_leaf_nodes": 15, "pos_weight": 3.0, "features": {"dom": True}}
     cfg = text_model_config(section, {"hgb_max_leaf_nodes": 31}, 13)
@@ -116,7 +123,7 @@ def test_fold_spread_skips_folds_without_pages() -> None:
     import warnings
     from types import SimpleNamespace
 
-    from honbun.block_eval import SystemScores
+    from honbun.evaluation.blocks import SystemScores
     from honbun.metrics import PRF
 
     s = SystemScores("m", char3={"a": PRF(1, 1, 0.8), "b": PRF(1, 1, 0.4), "c": PRF(1, 1, 0.9)})
@@ -129,16 +136,17 @@ def test_fold_spread_skips_folds_without_pages() -> None:
 
 
 def _prepared_html(tmp_path, body: str, title: str):
-    from honbun.boilerplate import ModelConfig, prepare
+    from honbun.boilerplate.config import ModelConfig
+    from honbun.features.prepared import prepare
 
     f = tmp_path / "page.html"
     head = f"<head><meta charset='utf-8'><title>{title}</title></head>"
     f.write_text(f"<html>{head}<body>{body}</body></html>", encoding="utf-8")
-    return prepare(load_page(f), ModelConfig())
+    return prepare(load_page(f), ModelConfig().features)
 
 
 def test_headline_is_the_unlinked_heading_that_covers_the_title(tmp_path) -> None:
-    from honbun.rules import headline, keep_headline
+    from honbun.boilerplate.rules import headline, keep_headline
 
     body = (
         "<h1><a href='/'>毎日ニュース</a></h1>"  # the site logo: matches the site-name segment
@@ -162,19 +170,20 @@ def test_headline_is_the_unlinked_heading_that_covers_the_title(tmp_path) -> Non
 
 
 def test_no_headline_without_a_matching_heading_or_a_title(tmp_path) -> None:
-    from honbun.boilerplate import ModelConfig, prepare
-    from honbun.rules import headline
+    from honbun.boilerplate.config import ModelConfig
+    from honbun.boilerplate.rules import headline
+    from honbun.features.prepared import prepare
 
     names = feature_names(FeatureConfig())
     body = "<h2>別の話題</h2><p>本文です。</p>"
     assert headline(_prepared_html(tmp_path, body, "北朝鮮兵がロシアに派遣"), names) is None
     f = tmp_path / "dump.txt"
     f.write_text("北朝鮮兵がロシアに派遣\n\n本文です。\n", encoding="utf-8")
-    assert headline(prepare(load_page(f), ModelConfig()), names) is None
+    assert headline(prepare(load_page(f), ModelConfig().features), names) is None
 
 
 def test_a_rescued_page_keeps_the_top_blocks_template_slot(tmp_path) -> None:
-    from honbun.rules import at_least_one
+    from honbun.boilerplate.rules import at_least_one
 
     body = (
         "<ul class='nav'><li><a href='/'>トップ</a></li></ul>"
@@ -194,12 +203,13 @@ def test_a_rescued_page_keeps_the_top_blocks_template_slot(tmp_path) -> None:
 
 
 def test_a_rescued_text_dump_keeps_only_its_top_block(tmp_path) -> None:
-    from honbun.boilerplate import ModelConfig, prepare
-    from honbun.rules import at_least_one
+    from honbun.boilerplate.config import ModelConfig
+    from honbun.boilerplate.rules import at_least_one
+    from honbun.features.prepared import prepare
 
     f = tmp_path / "dump.txt"
     f.write_text("見出し\n\n本文です。\n\n続きです。\n", encoding="utf-8")
-    p = prepare(load_page(f), ModelConfig())
+    p = prepare(load_page(f), ModelConfig().features)
     assert at_least_one(p, np.array([0.1, 0.3, 0.2])).tolist() == [0.1, 0.5, 0.2]
 
 
@@ -216,7 +226,7 @@ def test_a_rescued_text_dump_keeps_only_its_top_block(tmp_path) -> None:
     ],
 )
 def test_datelines(text: str) -> None:
-    from honbun.rules import is_dateline
+    from honbun.boilerplate.rules import is_dateline
 
     assert is_dateline(text)
 
@@ -226,24 +236,23 @@ def test_datelines(text: str) -> None:
     ["3.5", "3/5", "2024年", "12月4日、政府は制裁を発表した。", "１９４５年まで５０年", "午後3時"],
 )
 def test_not_datelines(text: str) -> None:
-    from honbun.rules import is_dateline
+    from honbun.boilerplate.rules import is_dateline
 
     assert not is_dateline(text)
 
 
 def test_rules_drop_a_dateline_before_min_body_picks_a_block(tmp_path) -> None:
-    from honbun.boilerplate import ModelConfig
-    from honbun.rules import apply
+    from honbun.boilerplate.config import ModelConfig
 
     body = (
         "<p class='date'>2024年12月4日 19時23分</p><p class='x'>北朝鮮兵がロシアに派遣された。</p>"
     )
     p = _prepared_html(tmp_path, body, "無題")
-    on, off = ModelConfig(), ModelConfig(drop_datelines=False)
+    on, off = ModelConfig(), ModelConfig.from_dict({"drop_datelines": False})
     # The dateline is dropped, so min_body keeps the paragraph rather than the date.
-    assert apply(on, [p], [np.array([0.4, 0.3])])[0].tolist() == [0.0, 0.5]
-    assert apply(off, [p], [np.array([0.4, 0.3])])[0].tolist() == [0.5, 0.3]
-    assert apply(on, [p], [np.array([0.9, 0.8])])[0].tolist() == [0.0, 0.8]
+    assert apply_rules(on, [p], [np.array([0.4, 0.3])])[0].tolist() == [0.0, 0.5]
+    assert apply_rules(off, [p], [np.array([0.4, 0.3])])[0].tolist() == [0.5, 0.3]
+    assert apply_rules(on, [p], [np.array([0.9, 0.8])])[0].tolist() == [0.0, 0.8]
 
 
 @pytest.mark.parametrize(
@@ -261,39 +270,42 @@ def test_rules_drop_a_dateline_before_min_body_picks_a_block(tmp_path) -> None:
     ],
 )
 def test_captions(text: str, caption: bool) -> None:
-    from honbun.rules import is_caption
+    from honbun.boilerplate.rules import is_caption
 
     assert is_caption(text) is caption
 
 
 def test_rules_drop_a_caption_only_when_switched_on(tmp_path) -> None:
-    from honbun.boilerplate import ModelConfig
-    from honbun.rules import apply
+    from honbun.boilerplate.config import ModelConfig
 
     body = "<p class='x'>北朝鮮兵がロシアに派遣された。</p><p class='x'>写真：演習場の兵士</p>"
     p = _prepared_html(tmp_path, body, "無題")
     proba = [np.array([0.9, 0.8])]
-    assert apply(ModelConfig(), [p], proba)[0].tolist() == [0.9, 0.0]
-    assert apply(ModelConfig(drop_captions=False), [p], proba)[0].tolist() == [0.9, 0.8]
+    assert apply_rules(ModelConfig(), [p], proba)[0].tolist() == [0.9, 0.0]
+    assert apply_rules(ModelConfig.from_dict({"drop_captions": False}), [p], proba)[0].tolist() == [
+        0.9,
+        0.8,
+    ]
 
 
 def test_a_title_echo_is_dropped_but_not_the_headline(tmp_path) -> None:
-    from honbun.boilerplate import ModelConfig
-    from honbun.rules import apply
+    from honbun.boilerplate.config import ModelConfig
 
     headline = "北朝鮮兵がロシアに派遣　米国防総省が推定"
     body = f"<h1 class='speech'>{headline} - 産経ニュース</h1><h1>{headline}</h1><p>本文。</p>"
     p = _prepared_html(tmp_path, body, f"{headline} - 産経ニュース")
     proba = [np.array([0.9, 0.9, 0.9])]
-    assert apply(ModelConfig(), [p], proba)[0].tolist() == [0.0, 0.9, 0.9]
-    assert apply(ModelConfig(drop_title_echo=False), [p], proba)[0].tolist() == [0.9, 0.9, 0.9]
+    assert apply_rules(ModelConfig(), [p], proba)[0].tolist() == [0.0, 0.9, 0.9]
+    assert apply_rules(ModelConfig.from_dict({"drop_title_echo": False}), [p], proba)[
+        0
+    ].tolist() == [0.9, 0.9, 0.9]
     # A title without a site-name part may be the headline itself: left alone.
     p = _prepared_html(tmp_path, f"<h1>{headline}</h1><p>本文。</p>", headline)
-    assert apply(ModelConfig(), [p], [np.array([0.9, 0.9])])[0].tolist() == [0.9, 0.9]
+    assert apply_rules(ModelConfig(), [p], [np.array([0.9, 0.9])])[0].tolist() == [0.9, 0.9]
 
 
 def test_a_rescued_page_does_not_keep_a_big_slot(tmp_path) -> None:
-    from honbun.rules import SLOT_MAX_BLOCKS, at_least_one
+    from honbun.boilerplate.rules import SLOT_MAX_BLOCKS, at_least_one
 
     n = SLOT_MAX_BLOCKS + 1
     body = "".join(f"<div class='item'>写真の説明{k}</div>" for k in range(n))
@@ -318,7 +330,7 @@ def test_a_rescued_page_does_not_keep_a_big_slot(tmp_path) -> None:
     ],
 )
 def test_prompts(text: str, prompt: bool) -> None:
-    from honbun.rules import is_prompt
+    from honbun.boilerplate.rules import is_prompt
 
     assert is_prompt(text) is prompt
 
@@ -335,13 +347,12 @@ def test_prompts(text: str, prompt: bool) -> None:
 def test_rules_drop_a_prompt_or_promo_only_when_switched_on(
     tmp_path, switch: str, heading: str
 ) -> None:
-    from honbun.boilerplate import ModelConfig
-    from honbun.rules import apply
+    from honbun.boilerplate.config import ModelConfig
 
     p = _prepared_html(tmp_path, f"<h2>{heading}</h2><p>北朝鮮兵が派遣された。</p>", "無題")
     proba = [np.array([0.6, 0.9])]
-    assert apply(ModelConfig(), [p], proba)[0].tolist() == [0.0, 0.9]
-    assert apply(ModelConfig(**{switch: False}), [p], proba)[0].tolist() == [0.6, 0.9]
+    assert apply_rules(ModelConfig(), [p], proba)[0].tolist() == [0.0, 0.9]
+    assert apply_rules(ModelConfig.from_dict({switch: False}), [p], proba)[0].tolist() == [0.6, 0.9]
 
 
 @pytest.mark.parametrize(
@@ -371,7 +382,7 @@ def test_rules_drop_a_prompt_or_promo_only_when_switched_on(
     ],
 )
 def test_promos(text: str, promo: bool) -> None:
-    from honbun.rules import is_promo
+    from honbun.boilerplate.rules import is_promo
 
     assert is_promo(text) is promo
 
@@ -400,7 +411,7 @@ def test_promos(text: str, promo: bool) -> None:
     ],
 )
 def test_reprint_notes(text: str, note: bool) -> None:
-    from honbun.rules import is_reprint_note
+    from honbun.boilerplate.rules import is_reprint_note
 
     assert is_reprint_note(text) is note
 
@@ -428,14 +439,13 @@ def test_reprint_notes(text: str, note: bool) -> None:
     ],
 )
 def test_post_headers(text: str, header: bool) -> None:
-    from honbun.rules import is_post_header
+    from honbun.boilerplate.rules import is_post_header
 
     assert is_post_header(text) is header
 
 
 def test_blocks_in_chrome_regions_are_dropped(tmp_path) -> None:
-    from honbun.boilerplate import ModelConfig
-    from honbun.rules import apply
+    from honbun.boilerplate.config import ModelConfig
 
     body = (
         "<nav><p>トップ</p></nav><div role='complementary'><p>今日の天気です。</p></div>"
@@ -443,23 +453,28 @@ def test_blocks_in_chrome_regions_are_dropped(tmp_path) -> None:
     )
     p = _prepared_html(tmp_path, body, "無題")
     proba = [np.array([0.9, 0.9, 0.9, 0.9])]
-    assert apply(ModelConfig(), [p], proba)[0].tolist() == [0.0, 0.0, 0.9, 0.0]
-    assert apply(ModelConfig(drop_regions=False), [p], proba)[0].tolist() == [0.9] * 4
+    assert apply_rules(ModelConfig(), [p], proba)[0].tolist() == [0.0, 0.0, 0.9, 0.0]
+    assert (
+        apply_rules(ModelConfig.from_dict({"drop_regions": False}), [p], proba)[0].tolist()
+        == [0.9] * 4
+    )
 
 
 def test_blocks_in_chrome_classes_are_dropped_unless_the_class_holds_the_article(
     tmp_path,
 ) -> None:
-    from honbun.boilerplate import ModelConfig
-    from honbun.rules import apply
+    from honbun.boilerplate.config import ModelConfig
 
     article = "<div class='entry-body'><p>北朝鮮兵がロシアに派遣された。</p></div>"
     comments = "<div class='comment-list'><p>怖いですね。</p></div>"
     cal = "<table class='calendar'><tr><td>24</td></tr></table>"
     p = _prepared_html(tmp_path, article + comments + cal, "無題")
     proba = [np.array([0.9, 0.9, 0.9])]
-    assert apply(ModelConfig(), [p], proba)[0].tolist() == [0.9, 0.0, 0.0]
-    assert apply(ModelConfig(drop_classes=False), [p], proba)[0].tolist() == [0.9] * 3
+    assert apply_rules(ModelConfig(), [p], proba)[0].tolist() == [0.9, 0.0, 0.0]
+    assert (
+        apply_rules(ModelConfig.from_dict({"drop_classes": False}), [p], proba)[0].tolist()
+        == [0.9] * 3
+    )
     # "comments" is not a whole token of "commentsx"; a token that spans most of the
     # page (the wrapper of article and sidebar alike) drops nothing.
     body = (
@@ -467,7 +482,7 @@ def test_blocks_in_chrome_classes_are_dropped_unless_the_class_holds_the_article
         "<div class='has-sidebar'><p>北朝鮮兵がロシアに派遣された。</p><p>短い</p></div>"
     )
     p = _prepared_html(tmp_path, body, "無題")
-    assert apply(ModelConfig(), [p], [np.array([0.9, 0.9, 0.9])])[0].tolist() == [0.9] * 3
+    assert apply_rules(ModelConfig(), [p], [np.array([0.9, 0.9, 0.9])])[0].tolist() == [0.9] * 3
     # Nor does one that holds most of the article the model expects, even when a long
     # menu makes it less than half of the page (<div class="main-with-sidebar">).
     article = "北朝鮮兵がロシアに派遣されたと米国防総省が発表し、その数は一万人に上ると推定した。"
@@ -477,12 +492,12 @@ def test_blocks_in_chrome_classes_are_dropped_unless_the_class_holds_the_article
     )
     p = _prepared_html(tmp_path, body, "無題")
     proba = [np.array([0.1, 0.9, 0.6])]
-    assert apply(ModelConfig(), [p], proba)[0].tolist() == [0.1, 0.9, 0.6]
+    assert apply_rules(ModelConfig(), [p], proba)[0].tolist() == [0.1, 0.9, 0.6]
 
 
 def test_a_subheading_between_body_blocks_is_kept(tmp_path) -> None:
-    from honbun.boilerplate import ModelConfig
-    from honbun.rules import apply, keep_subheadings
+    from honbun.boilerplate.config import ModelConfig
+    from honbun.boilerplate.rules import keep_subheadings
 
     body = (
         "<h2>速報</h2>"  # no body before it: a heading above the article is left alone
@@ -509,14 +524,16 @@ def test_a_subheading_between_body_blocks_is_kept(tmp_path) -> None:
     assert np.flatnonzero(kept != proba).tolist() == [2] and kept[2] == 0.5
     assert proba[2] == 0.3  # the input is not modified
     off = {"keep_subheadings": False, "drop_promos": False, "keep_headline": False}
-    assert apply(ModelConfig(**off), [p], [proba])[0].tolist() == proba.tolist()
-    on = apply(ModelConfig(drop_promos=False, keep_headline=False), [p], [proba])[0]
+    assert apply_rules(ModelConfig.from_dict(off), [p], [proba])[0].tolist() == proba.tolist()
+    on = apply_rules(
+        ModelConfig.from_dict({"drop_promos": False, "keep_headline": False}), [p], [proba]
+    )[0]
     assert np.flatnonzero(on != proba).tolist() == [2]
 
 
 def test_the_line_after_a_post_header_is_the_post(tmp_path) -> None:
-    from honbun.boilerplate import ModelConfig
-    from honbun.rules import apply, keep_post_text
+    from honbun.boilerplate.config import ModelConfig
+    from honbun.boilerplate.rules import keep_post_text
 
     body = (
         "<div>1：名無しさん＠おーぷん：21/10/19(火)09:30:47 ID:CTIZ</div>"
@@ -538,14 +555,14 @@ def test_the_line_after_a_post_header_is_the_post(tmp_path) -> None:
     kept = keep_post_text(p, proba)
     assert np.flatnonzero(kept != proba).tolist() == [1, 3, 8]
     assert kept[[1, 3, 8]].tolist() == [0.5, 0.5, 0.5] and proba[1] == 0.3
-    off = apply(ModelConfig(keep_post_text=False), [p], [proba])[0]
-    assert apply(ModelConfig(), [p], [proba])[0].tolist() == keep_post_text(p, off).tolist()
+    off = apply_rules(ModelConfig.from_dict({"keep_post_text": False}), [p], [proba])[0]
+    assert apply_rules(ModelConfig(), [p], [proba])[0].tolist() == keep_post_text(p, off).tolist()
     assert not (off >= 0.5)[[1, 3, 8]].any()
 
 
 def test_a_lone_headline_keeps_the_text_lines_below_it(tmp_path) -> None:
-    from honbun.boilerplate import ModelConfig
-    from honbun.rules import apply, keep_under_headline
+    from honbun.boilerplate.config import ModelConfig
+    from honbun.boilerplate.rules import keep_under_headline
 
     body = (
         "<nav><a href='/'>ブログトップ</a></nav>"
@@ -563,8 +580,8 @@ def test_a_lone_headline_keeps_the_text_lines_below_it(tmp_path) -> None:
     proba = np.array([0.0, 0.6, 0.01, 0.1, 0.2, 0.02, 0.1, 0.03])
     kept = keep_under_headline(p, proba)
     assert np.flatnonzero(kept != proba).tolist() == [2, 5] and proba[2] == 0.01
-    on = apply(ModelConfig(), [p], [proba])[0]  # the switch, among the other rules
-    off = apply(ModelConfig(keep_under_headline=False), [p], [proba])[0]
+    on = apply_rules(ModelConfig(), [p], [proba])[0]  # the switch, among the other rules
+    off = apply_rules(ModelConfig.from_dict({"keep_under_headline": False}), [p], [proba])[0]
     assert np.flatnonzero(on != off).tolist() == [2, 5]
     # Only for a lone headline: with a body block that is not a heading, nothing moves.
     also = proba.copy()
@@ -577,7 +594,7 @@ def test_a_lone_headline_keeps_the_text_lines_below_it(tmp_path) -> None:
 
 
 def test_a_lone_headline_keeps_only_the_lines_of_its_own_element(tmp_path) -> None:
-    from honbun.rules import keep_under_headline
+    from honbun.boilerplate.rules import keep_under_headline
 
     body = (
         "<div class='wrap'><article><h1>今知りました、、</h1><div>大変だ、</div></article>"
@@ -596,8 +613,8 @@ def test_a_lone_headline_keeps_only_the_lines_of_its_own_element(tmp_path) -> No
 
 
 def test_nothing_after_a_paywall_notice_is_body(tmp_path) -> None:
-    from honbun.boilerplate import ModelConfig
-    from honbun.rules import apply, cut_at_paywall
+    from honbun.boilerplate.config import ModelConfig
+    from honbun.boilerplate.rules import cut_at_paywall
 
     body = (
         "<div class='teaser'><p>残り500文字</p></div>"  # a notice before any body: ignored
@@ -616,8 +633,8 @@ def test_nothing_after_a_paywall_notice_is_body(tmp_path) -> None:
     cut = cut_at_paywall(p, proba)
     assert np.flatnonzero(cut != proba).tolist() == [7, 8] and proba[7] == 0.5
     assert cut[[6, 7, 8]].tolist() == [0.0, 0.0, 0.0]
-    on = apply(ModelConfig(), [p], [proba])[0]  # the switch, among the other rules
-    off = apply(ModelConfig(cut_at_paywall=False), [p], [proba])[0]
+    on = apply_rules(ModelConfig(), [p], [proba])[0]  # the switch, among the other rules
+    off = apply_rules(ModelConfig.from_dict({"cut_at_paywall": False}), [p], [proba])[0]
     assert np.flatnonzero((on >= 0.5) != (off >= 0.5)).tolist() == [7, 8]
     # The notice must follow body text closely: a headline alone, or a lead more than
     # END_GAP_BLOCKS (5) blocks back, cuts nothing.
@@ -649,14 +666,14 @@ def test_nothing_after_a_paywall_notice_is_body(tmp_path) -> None:
     ],
 )
 def test_paywall_notice(text: str, notice: bool) -> None:
-    from honbun.rules import is_paywall_notice
+    from honbun.boilerplate.rules import is_paywall_notice
 
     assert is_paywall_notice(text) is notice
 
 
 def test_nothing_after_a_ranking_banner_closing_a_post_is_body(tmp_path) -> None:
-    from honbun.boilerplate import ModelConfig
-    from honbun.rules import apply, cut_at_ranking_banner
+    from honbun.boilerplate.config import ModelConfig
+    from honbun.boilerplate.rules import cut_at_ranking_banner
 
     body = (
         "<div class='head'><a href='/rank'>人気ブログランキング</a></div>"  # header: ignored
@@ -674,8 +691,8 @@ def test_nothing_after_a_ranking_banner_closing_a_post_is_body(tmp_path) -> None
     cut = cut_at_ranking_banner(p, proba)
     assert np.flatnonzero(cut != proba).tolist() == [5, 6, 7]  # the banner and after it
     assert cut[[5, 6, 7]].tolist() == [0.0, 0.0, 0.0]
-    on = apply(ModelConfig(), [p], [proba])[0]  # the switch, among the other rules
-    off = apply(ModelConfig(cut_at_ranking_banner=False), [p], [proba])[0]
+    on = apply_rules(ModelConfig(), [p], [proba])[0]  # the switch, among the other rules
+    off = apply_rules(ModelConfig.from_dict({"cut_at_ranking_banner": False}), [p], [proba])[0]
     assert np.flatnonzero((on >= 0.5) != (off >= 0.5)).tolist() == [6, 7]
     assert on[5] == 0.0 and off[5] == 0.4
     # The banner must follow the post's text: after a headline alone nothing is cut.
@@ -696,14 +713,14 @@ def test_nothing_after_a_ranking_banner_closing_a_post_is_body(tmp_path) -> None
     ],
 )
 def test_ranking_banner(text: str, banner: bool) -> None:
-    from honbun.rules import is_ranking_banner
+    from honbun.boilerplate.rules import is_ranking_banner
 
     assert is_ranking_banner(text) is banner
 
 
 def test_the_text_of_an_embedded_post_is_body(tmp_path) -> None:
-    from honbun.boilerplate import ModelConfig
-    from honbun.rules import apply, keep_embedded_posts
+    from honbun.boilerplate.config import ModelConfig
+    from honbun.boilerplate.rules import keep_embedded_posts
 
     tweet = (
         "<blockquote class='twitter-tweet'><p>なにこれ。国が一軒ずつドアを開けるのか</p>"
@@ -728,24 +745,22 @@ def test_the_text_of_an_embedded_post_is_body(tmp_path) -> None:
     # The embed's two lines after the article's first body block; not the frame, the
     # plain quote, a button classed like an embed, or the embed in the sidebar above.
     assert np.flatnonzero(kept != proba).tolist() == [5, 6]
-    on = apply(ModelConfig(), [p], [proba])[0]  # the switch, among the other rules
-    off = apply(ModelConfig(keep_embedded_posts=False), [p], [proba])[0]
+    on = apply_rules(ModelConfig(), [p], [proba])[0]  # the switch, among the other rules
+    off = apply_rules(ModelConfig.from_dict({"keep_embedded_posts": False}), [p], [proba])[0]
     assert np.flatnonzero((on >= 0.5) != (off >= 0.5)).tolist() == [5, 6]
     dropped = proba.copy()
     dropped[6] = 0.0  # a line a drop rule set to 0.0 stays dropped
     assert np.flatnonzero(keep_embedded_posts(p, dropped) != dropped).tolist() == [5]
 
 
-def test_every_rule_switch_names_a_rule_that_apply_runs() -> None:
-    from dataclasses import fields
+def test_every_rule_is_declared_once_and_switched_by_its_name() -> None:
+    from honbun.boilerplate.config import ModelConfig
+    from honbun.boilerplate.rules import RULE_NAMES, RULES
 
-    from honbun.boilerplate import ModelConfig
-    from honbun.rules import PAGE_RULES, TEXT_RULES
-
-    switches = {
-        f.name
-        for f in fields(ModelConfig)
-        if f.name.startswith(("drop_", "keep_", "cut_")) or f.name == "min_body"
-    }
-    assert switches == set(TEXT_RULES) | set(PAGE_RULES)
-    assert not set(TEXT_RULES) & set(PAGE_RULES)
+    assert len(set(RULE_NAMES)) == len(RULES)
+    assert all((r.text is None) != (r.page is None) for r in RULES)  # one kind each
+    assert ModelConfig().rules == dict.fromkeys(RULE_NAMES, True)
+    off = ModelConfig.from_dict({"rules": {"min_body": False}, "drop_captions": False}).rules
+    assert [k for k, v in off.items() if not v] == ["drop_captions", "min_body"]
+    with pytest.raises(ValueError, match="unknown rule 'drop_everything'"):
+        ModelConfig.from_dict({"rules": {"drop_everything": True}})

@@ -25,6 +25,7 @@ SUBCOMMANDS = [
     ["score-spark"],
     ["data"],
     ["data", "init"],
+    ["data", "init-articles"],
     ["data", "sample-livedoor"],
     ["data", "export"],
     ["data", "import"],

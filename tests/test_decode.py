@@ -8,8 +8,8 @@ import re
 import pytest
 
 from conftest import PAGES, SEED_FILES, manifest_entries
-from honbun.decode import DecodeError, declared_charset, decode_bytes
-from honbun.loaders import page_from_bytes
+from honbun.read.decode import DecodeError, declared_charset, decode_bytes
+from honbun.read.files import page_from_bytes
 
 # 髙 (IBM extension) and ① (NEC special character) exist in CP932 but not in plain Shift_JIS.
 SJIS_TEXT = "髙橋さんは①番目に東京へ行った。日本語の記事本文です。"

@@ -11,11 +11,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from honbun.boilerplate import BlockModel, ModelConfig, QuantizedHGB, prepare
-from honbun.hashing import codepoints, ngram_counts, ngram_keys
-from honbun.inference import export_forest, export_linear, export_role_model
-from honbun.tokens import block_tokens, cut_tokens, tokenize
-from honbun.topics import TextItem, TopicConfig, TopicTagger, page_items, prepare_items
+from honbun.boilerplate.config import ModelConfig
+from honbun.boilerplate.export import export_forest, export_linear
+from honbun.boilerplate.model import BlockModel
+from honbun.boilerplate.roles import export_role_model
+from honbun.boilerplate.trees import QuantizedHGB
+from honbun.features.hashing import codepoints, ngram_counts, ngram_keys
+from honbun.features.prepared import prepare
+from honbun.features.text import TextItem, page_items, prepare_items
+from honbun.read.tokens import block_tokens, cut_tokens, tokenize
+from honbun.topics.config import TopicConfig
+from honbun.topics.model import TopicTagger
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,7 +61,7 @@ def block_model(pages_and_labels):
 
 @pytest.fixture(scope="module")
 def pages_and_labels():
-    from honbun.dataset import load_block_gold
+    from honbun.gold.dataset import load_block_gold
     from honbun.labels import load_labels
 
     gold = [
@@ -68,7 +74,7 @@ def pages_and_labels():
         by_site.setdefault(g.site, []).append(g)
     chosen = [gs[0] for gs in list(by_site.values())[:9]]  # 9 pages, 9 sites
     cfg = ModelConfig()
-    return [prepare(g.page, cfg, g.site) for g in chosen], [g.y for g in chosen]
+    return [prepare(g.page, cfg.features, g.site) for g in chosen], [g.y for g in chosen]
 
 
 def test_forest_equals_histgradientboosting() -> None:
@@ -110,11 +116,11 @@ def test_block_model_predicts_through_its_export(block_model: BlockModel, pages_
     )
 
 
-def _no_rules() -> dict[str, bool]:
+def _no_rules() -> dict[str, dict[str, bool]]:
     """ModelConfig settings that switch every decision rule off (the models' own output)."""
-    from honbun.rules import PAGE_RULES, TEXT_RULES
+    from honbun.boilerplate.rules import RULE_NAMES
 
-    return {k: False for k in [*TEXT_RULES, *PAGE_RULES]}
+    return {"rules": dict.fromkeys(RULE_NAMES, False)}
 
 
 def test_blend_averages_a_plain_hgb_into_the_stacked_probabilities(pages_and_labels) -> None:
@@ -142,8 +148,8 @@ def test_blend_averages_a_plain_hgb_into_the_stacked_probabilities(pages_and_lab
 def test_a_second_stacking_round_reads_the_scores_of_both_earlier_stages(
     pages_and_labels,
 ) -> None:
-    from honbun.boilerplate import rescale
-    from honbun.inference import stage1_scores
+    from honbun.boilerplate.export import stage1_scores
+    from honbun.decision import rescale
 
     pages, labels = pages_and_labels
     model = BlockModel(ModelConfig(hgb_max_iter=30, stack_rounds=2, **_no_rules()))
@@ -189,7 +195,7 @@ def test_stack_variants_average_stacks_fitted_on_their_own_site_folds(pages_and_
 def test_stacks_on_the_same_site_folds_fit_their_shared_rounds_once(
     pages_and_labels, monkeypatch
 ) -> None:
-    from honbun.boilerplate import QuantizedHGB
+    from honbun.boilerplate.trees import QuantizedHGB
 
     pages, labels = pages_and_labels
     fits = []
@@ -214,8 +220,8 @@ def test_scoring_runs_a_round_that_stacks_share_once(pages_and_labels, monkeypat
     import dataclasses
     import pickle
 
-    from honbun import inference
-    from honbun.inference import BlockScorer
+    from honbun.boilerplate import export as inference
+    from honbun.boilerplate.export import BlockScorer
 
     pages, labels = pages_and_labels
     cfg = ModelConfig.from_dict(
@@ -304,11 +310,11 @@ def test_pages_scored_alone_in_a_batch_get_their_own_probabilities(
 
 
 def test_a_batch_hashed_in_one_pass_equals_its_pages_hashed_alone(pages_and_labels) -> None:
-    from honbun.boilerplate import stacked_counts
+    from honbun.features.prepared import stacked_counts
 
     pages = pages_and_labels[0][:4]
     cfg = ModelConfig()
-    lazy = [prepare(p.page, cfg, p.site, hashed=False) for p in pages]
+    lazy = [prepare(p.page, cfg.features, p.site, hashed=False) for p in pages]
     assert all(p.hashed is None for p in lazy)
     batch, alone = stacked_counts(lazy), stacked_counts(pages)
     # the same triples, and within each block in the same order (sums see the same order)
@@ -318,7 +324,7 @@ def test_a_batch_hashed_in_one_pass_equals_its_pages_hashed_alone(pages_and_labe
 
 
 def test_role_scorer_equals_pipeline(block_model: BlockModel, pages_and_labels) -> None:
-    from honbun.roles import RoleModel
+    from honbun.boilerplate.roles import RoleModel
 
     pages, labels = pages_and_labels
     roles = [["paragraph" if y else "navigation" for y in ys] for ys in labels]
@@ -350,7 +356,9 @@ def test_topic_scorer_equals_sklearn(model: str) -> None:
         TextItem("派遣社員の募集。"),
         TextItem(""),
     ]
-    want = tagger._proba(tagger.models_, tagger.featurizer_.transform(prepare_items(new, cfg)))
+    want = tagger._proba(
+        tagger.models_, tagger.featurizer_.transform(prepare_items(new, cfg.stop_pos, cfg.context))
+    )
     np.testing.assert_allclose(tagger.predict_proba(new), want, atol=1e-12)
     assert want[0, 0] > want[1, 0]
     again = pickle.loads(pickle.dumps(tagger.scorer()))  # as scoring.pkl stores it
@@ -359,8 +367,8 @@ def test_topic_scorer_equals_sklearn(model: str) -> None:
 
 # ------------------------------------------------------------------ loading
 def test_scoring_does_not_import_scikit_learn(block_model: BlockModel, tmp_path: Path) -> None:
-    from honbun.bundle import BUNDLE_FORMAT, ModelBundle, label_signature, versions
     from honbun.labels import load_labels
+    from honbun.scoring.bundle import BUNDLE_FORMAT, ModelBundle, label_signature, versions
 
     labels = load_labels(ROOT / "data/labels.toml")
     card = {"format": BUNDLE_FORMAT, "versions": versions(), "labels": label_signature(labels)}
@@ -381,13 +389,13 @@ def test_scoring_does_not_import_scikit_learn(block_model: BlockModel, tmp_path:
 
 
 def test_page_items_prefill_equals_prepare_items() -> None:
-    from honbun.loaders import load_page
+    from honbun.read.files import load_page
 
     page = load_page(ROOT / "seeds/000_8bf9058727bca4c6.txt")
     sents = page.sentences[:40]
     cfg = TopicConfig()
     filled = page_items(page, sents, cfg.stop_pos)
-    plain = prepare_items(page_items(page, sents), cfg)
+    plain = prepare_items(page_items(page, sents), cfg.stop_pos, cfg.context)
     assert [(a.lemmas, a.context_lemmas) for a in filled] == [
         (b.lemmas, b.context_lemmas) for b in plain
     ]
@@ -396,7 +404,7 @@ def test_page_items_prefill_equals_prepare_items() -> None:
 
 # ------------------------------------------------------------------ site context
 def _site_page(tmp_path: Path, name: str, host: str, text: str):
-    from honbun.loaders import load_page
+    from honbun.read.files import load_page
 
     html = (
         f"<html><head><title>{name}</title><link rel='canonical' href='https://{host}/{name}'>"
@@ -419,8 +427,8 @@ def _site_page(tmp_path: Path, name: str, host: str, text: str):
     ],
 )
 def test_site_of_a_page(meta: dict, site: str) -> None:
-    from honbun.page import Page
-    from honbun.site_context import site_of
+    from honbun.read.page import Page
+    from honbun.read.sites import site_of
 
     assert site_of(Page("d", "s", "html", "", [], meta)) == site
 
@@ -428,7 +436,8 @@ def test_site_of_a_page(meta: dict, site: str) -> None:
 def _pages_in_context(block_model: BlockModel, tmp_path: Path, hosts: list[str]):
     """Pages a, b, c (a notice, then one paragraph each) on ``hosts``: their site context
     and the pages prepared for ``block_model``."""
-    from honbun.site_context import SiteContext, site_of
+    from honbun.features.repetition import SiteContext
+    from honbun.read.sites import site_of
 
     texts = [
         "北朝鮮兵がロシアに派遣された。",
@@ -436,13 +445,13 @@ def _pages_in_context(block_model: BlockModel, tmp_path: Path, hosts: list[str])
         "韓国の情報機関が発表した。",
     ]
     raw = [_site_page(tmp_path, n, h, x) for n, h, x in zip("abc", hosts, texts, strict=True)]
-    return SiteContext.of(raw), [prepare(p, block_model.cfg, site_of(p)) for p in raw]
+    return SiteContext.of(raw), [prepare(p, block_model.cfg.features, site_of(p)) for p in raw]
 
 
 def test_site_context_counts_the_other_pages_of_a_site_whatever_the_chunk(
     block_model: BlockModel, tmp_path: Path
 ) -> None:
-    from honbun.boilerplate import dense_design
+    from honbun.features.design import dense_design
 
     ctx, pages = _pages_in_context(
         block_model, tmp_path, ["news.example.jp", "news.example.jp", "other.example.jp"]
@@ -467,7 +476,7 @@ def test_site_context_counts_the_other_pages_of_a_site_whatever_the_chunk(
 def test_a_page_without_a_site_scores_with_a_context_as_it_does_alone(
     block_model: BlockModel, tmp_path: Path
 ) -> None:
-    from honbun.boilerplate import dense_design
+    from honbun.features.design import dense_design
 
     ctx, pages = _pages_in_context(block_model, tmp_path, ["news.example.jp", "", ""])
     assert ctx.pages == {"news.example.jp": 1}  # the pages without a site are not counted

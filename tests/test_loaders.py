@@ -14,11 +14,11 @@ import lxml.html
 import pytest
 
 from conftest import LIVEDOOR_TARBALL, PAGES, REPO, SEED_FILES, cached_load_page, manifest_entries
-from honbun.loaders import load_page, page_from_bytes
-from honbun.loaders.html import parse_html
-from honbun.loaders.livedoor import HOME_URL, iter_livedoor, load_article
-from honbun.loaders.text import parse_text
-from honbun.page import REGIONS, Page
+from honbun.read.files import load_page, page_from_bytes
+from honbun.read.html import parse_html
+from honbun.read.livedoor import HOME_URL, iter_livedoor, load_article
+from honbun.read.page import REGIONS, Page
+from honbun.read.text import parse_text
 
 # --------------------------------------------------------------------------- HTML
 
@@ -516,7 +516,7 @@ def test_real_livedoor_corpus() -> None:
 
 
 def test_article_records_become_pages_with_title_first(tmp_path):
-    from honbun.loaders.articles import iter_articles, load_record
+    from honbun.read.articles import iter_articles, load_record
 
     f = tmp_path / "a.jsonl"
     rows = [
@@ -540,7 +540,7 @@ def test_article_records_become_pages_with_title_first(tmp_path):
 
 
 def test_article_file_errors_name_the_line(tmp_path):
-    from honbun.loaders.articles import records
+    from honbun.read.articles import records
 
     f = tmp_path / "bad.jsonl"
     f.write_text('{"id": "a", "title": "t", "text": "x"}\n{"id": "a", "title": "t", "text": "y"}\n')

@@ -1,4 +1,4 @@
-"""Tests for honbun.sentences: fixed examples, invariants (hypothesis) and the seed pages."""
+"""Tests for honbun.read.sentences: fixed examples, invariants (hypothesis) and the seed pages."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from honbun.page import Page, assemble
-from honbun.sentences import MAX_BRACKET_CHARS, SPACES, split_page, split_text
+from honbun.read.page import Page, assemble, split_page
+from honbun.read.sentences import MAX_BRACKET_CHARS, SPACES, split_text
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

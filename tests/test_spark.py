@@ -1,4 +1,4 @@
-"""Tests for honbun.spark: Spark scoring gives exactly what ``honbun score`` gives.
+"""Tests for honbun.serve.spark: Spark scoring gives exactly what ``honbun score`` gives.
 
 Skipped without PySpark or Java. Spark runs in local mode (two cores, no UI, loopback).
 """
@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from honbun import spark as hs
+from honbun.cli import spark as spark_cli
+from honbun.read.files import page_from_content
+from honbun.serve import spark as hs
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT / "data" / "raw" / "pages"
@@ -59,8 +61,8 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
     for name in ("default", "smoke"):
         if _usable(ROOT / "models" / name):
             return str(ROOT / "models" / name)
-    from honbun.experiment import load_experiment
-    from honbun.train import run
+    from honbun.experiment.config import load_experiment
+    from honbun.experiment.train import run
 
     tmp = tmp_path_factory.mktemp("model")
     exp = load_experiment(ROOT / "tests/fixtures/tiny.toml")  # the fast test config
@@ -98,7 +100,7 @@ def spark():
 @pytest.fixture(scope="session")
 def page_files(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, str | None, Path]]:
     """(doc_id, format, file): seeds, decoded HTML pages rewritten as UTF-8, an empty page."""
-    from honbun.decode import decode_bytes
+    from honbun.read.decode import decode_bytes
 
     d = tmp_path_factory.mktemp("pages")
     rows: list[tuple[str, str | None, Path]] = []
@@ -162,7 +164,7 @@ def test_score_spark_command_end_to_end(
     src.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     out = tmp_path / "out" / "scored.jsonl"
-    rc = hs.main([str(src), str(out), "--model", model_dir])
+    rc = spark_cli.main([str(src), str(out), "--model", model_dir])
     assert rc == 1  # like `honbun score`: some inputs failed
     assert "3 input(s) failed" in capsys.readouterr().err
     assert out.is_file()
@@ -175,25 +177,26 @@ def test_score_spark_command_end_to_end(
     for doc_id, _, _ in pages[:-1]:  # without a source column, source is the doc_id
         expected = {**json.loads(cli_results[doc_id]), "source": doc_id}
         assert by_id[doc_id] == expected, doc_id
-    assert by_id["empty-page"]["error"] == by_id["null-content"]["error"] == "empty file"
+    assert by_id["empty-page"]["error"] == "empty file"
+    assert by_id["null-content"]["error"] == "no content (null)"
     assert sum(g.get("error", "").startswith("malformed JSON Lines record") for g in got) == 1
 
     # A directory OUTPUT gets part files (in doc_id order) and _SUCCESS; it is not overwritten.
     src.write_text("\n".join(lines[:3]) + "\n", encoding="utf-8")
     ids3 = [json.loads(line)["doc_id"] for line in lines[:3]]
     out_dir = tmp_path / "out-dir"
-    assert hs.main([str(src), str(out_dir), "--model", model_dir, "--partitions", "3"]) == 0
+    assert spark_cli.main([str(src), str(out_dir), "--model", model_dir, "--partitions", "3"]) == 0
     assert (out_dir / "_SUCCESS").exists()
     text = "".join(p.read_text("utf-8") for p in sorted(out_dir.glob("part-*")))
     assert [json.loads(x) for x in text.splitlines()] == [by_id[i] for i in sorted(ids3)]
-    assert hs.main([str(src), str(out_dir), "--model", model_dir]) == 1
+    assert spark_cli.main([str(src), str(out_dir), "--model", model_dir]) == 1
     assert "already exists" in capsys.readouterr().err
 
 
 def _site_rows() -> list[dict]:
     """One HTML page as two pages of one site (once more as a duplicate row), the same
     page on another site, a text page (no site), a page with no site tag, an empty page."""
-    from honbun.decode import decode_bytes
+    from honbun.read.decode import decode_bytes
 
     raw = decode_bytes((PAGES / "htmldate-ja/article.auone.jp-tax.html").read_bytes()).text
     other = decode_bytes((PAGES / HTML_PAGES[1][1]).read_bytes()).text
@@ -218,8 +221,10 @@ def _site_rows() -> list[dict]:
 
 
 def test_site_context_counts_equal_the_local_ones(spark):
-    from honbun.loaders import page_from_bytes
-    from honbun.site_context import SiteContext, block_keys, site_of
+    from honbun.features.prepared import block_keys
+    from honbun.features.repetition import SiteContext
+    from honbun.read.files import page_from_bytes
+    from honbun.read.sites import site_of
 
     rows = _site_rows()
     df = spark.createDataFrame(rows, "doc_id string, format string, content string")
@@ -276,14 +281,14 @@ def test_score_spark_with_site_context_equals_honbun_score_with_it(
     src = tmp_path / "pages.jsonl"
     src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
     scored = tmp_path / "scored.jsonl"
-    assert hs.main([str(src), str(scored), "--model", model_dir, "--site-context"]) == 1
+    assert spark_cli.main([str(src), str(scored), "--model", model_dir, "--site-context"]) == 1
     assert [json.loads(x) for x in scored.read_text("utf-8").splitlines()] == want
 
 
 def test_score_record_scores_against_the_context_it_is_given(model_dir, monkeypatch):
     import honbun
-    from honbun.inference import BlockScorer
-    from honbun.site_context import block_keys
+    from honbun.boilerplate.export import BlockScorer
+    from honbun.features.prepared import block_keys
 
     model = honbun.load_model(model_dir)
     r = _site_rows()[0]
@@ -297,7 +302,7 @@ def test_score_record_scores_against_the_context_it_is_given(model_dir, monkeypa
     monkeypatch.setattr(BlockScorer, "predict_proba", recording)
     hs.score_record(model, "p0", r["content"], "html")
     assert seen == [None]
-    page = hs._load("p0", r["content"], "html", "p0")
+    page = page_from_content(r["content"], "p0", "p0", "html")
     counts = {hs.key_hash(k): 2 for k in set(block_keys(page))}
     seen.clear()
     hs.score_record(model, "p0", r["content"], "html", context=("news.example.jp", counts, 2))
@@ -333,23 +338,23 @@ def test_failed_job_leaves_no_output(spark, tmp_path, capsys):
     src.write_text('{"doc_id": "a", "format": "text", "content": "本文です。"}\n', "utf-8")
     out = tmp_path / "out" / "scored.jsonl"
 
-    assert hs.main([str(src), str(out), "--model", str(broken)]) == 1
+    assert spark_cli.main([str(src), str(out), "--model", str(broken)]) == 1
     assert "honbun: error:" in capsys.readouterr().err
     assert not out.exists()
     assert list(out.parent.iterdir()) == []  # the temp dir was removed too
 
-    assert hs.main([str(src), str(out), "--model", str(tmp_path / "nope")]) == 2
+    assert spark_cli.main([str(src), str(out), "--model", str(tmp_path / "nope")]) == 2
     assert "no such model directory" in capsys.readouterr().err
 
 
 def test_register_adds_score_spark():
     parser = argparse.ArgumentParser(prog="honbun")
-    hs.register(parser.add_subparsers(dest="command"))
+    spark_cli.register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["score-spark", "in.jsonl", "out", "--partitions", "4"])
-    assert args.handler is hs.run and args.partitions == 4 and args.model == "models/default"
+    assert args.handler is spark_cli.run and args.partitions == 4 and args.model == "models/default"
 
 
 def test_without_pyspark_says_install_the_extra(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "pyspark", None)
-    assert hs.main(["in.jsonl", "out.jsonl"]) == 2
+    assert spark_cli.main(["in.jsonl", "out.jsonl"]) == 2
     assert "pip install 'honbun[spark]'" in capsys.readouterr().err

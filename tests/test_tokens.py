@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import unidic_lite
 
-from honbun.tokens import CHAR_TYPES, Token, dictionary_info, tagger, tokenize
+from honbun.read.tokens import CHAR_TYPES, Token, dictionary_info, tagger, tokenize
 
 
 def test_tagger_uses_unidic_lite_explicitly() -> None:

@@ -5,16 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from honbun.topics import (
-    THRESHOLD_GRID,
-    LexiconRule,
-    TextItem,
-    TopicConfig,
-    TopicTagger,
-    best_threshold,
-    lexicon_hits,
-    rollup,
-)
+from honbun.decision import TOPIC_THRESHOLDS as THRESHOLD_GRID
+from honbun.features.text import TextItem, lexicon_hits
+from honbun.topics.cold_start import LexiconRule
+from honbun.topics.config import TopicConfig
+from honbun.topics.model import TopicTagger, rollup
+from honbun.topics.model import _tuned_threshold as best_threshold
 
 LABELS = ("deployment", "sanctions")
 LEXICON = {"deployment": ["派遣", "派兵"], "sanctions": ["制裁"]}
@@ -125,7 +121,7 @@ def test_rollup_is_the_max_per_owner() -> None:
 
 
 def test_lexicon_fired_equals_labels_one_by_one() -> None:
-    from honbun.lexicon import Lexicon
+    from honbun.features.lexicon import Lexicon
 
     lex = Lexicon.normalised({"deployment": ["派兵", "部隊"], "sanctions": ["制裁"], "none": []})
     texts = ["北朝鮮が派兵、部隊を", "", "制裁を科す", "派", "兵", "ＵＮ制裁", "部隊派兵と制裁"]

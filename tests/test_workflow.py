@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from honbun.experiment import load_experiment
+from honbun.experiment.config import load_experiment
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests/fixtures/tiny.toml"
@@ -44,7 +44,7 @@ def _variant(store: dict[str, Path], name: str, threshold: float) -> Path:
 
 @pytest.fixture(scope="session")
 def trained(store: dict[str, Path]) -> dict:
-    from honbun.train import run
+    from honbun.experiment.train import run
 
     os.chdir(ROOT)  # configs and annotations are addressed from the project root
     first = run(load_experiment(TINY), store["models"], store["runs"], track=True)
@@ -104,7 +104,7 @@ def test_same_config_and_data_give_identical_metrics_and_predictions(trained: di
 def test_score_result_schema_and_clean_seed_articles(model) -> None:
     import jsonschema
 
-    from honbun.scoring import RESULT_SCHEMA
+    from honbun.scoring.results import RESULT_SCHEMA
 
     res = model.score(SEEDS[0])
     jsonschema.validate(res, RESULT_SCHEMA)
@@ -158,8 +158,8 @@ def test_score_many_in_parallel_keeps_order_and_equals_sequential(model, tmp_pat
 def test_score_with_site_context_counts_each_sites_pages(
     trained: dict, model, tmp_path: Path, capsys, monkeypatch
 ) -> None:
+    from honbun.boilerplate.export import BlockScorer
     from honbun.cli import main
-    from honbun.inference import BlockScorer
 
     raw = (ROOT / "data/raw/pages/htmldate-ja/article.auone.jp-tax.html").read_bytes()
     pages = []
@@ -244,8 +244,8 @@ def test_score_cli_streams_jsonl_text_markdown_and_errors(
 
 
 def test_bundle_refuses_other_labels_and_versions(trained: dict, tmp_path: Path) -> None:
-    from honbun.bundle import ModelLoadError, load_bundle
     from honbun.labels import load_labels
+    from honbun.scoring.bundle import ModelLoadError, load_bundle
 
     src = Path(trained["first"]["model"])
     labels = tmp_path / "labels.toml"
@@ -267,7 +267,7 @@ def test_interrupted_save_keeps_the_previous_model(
 ) -> None:
     import joblib
 
-    from honbun.bundle import load_bundle
+    from honbun.scoring.bundle import load_bundle
 
     root = tmp_path / "models"
     shutil.copytree(Path(trained["first"]["model"]), root / "tiny")
@@ -285,7 +285,7 @@ def test_interrupted_save_keeps_the_previous_model(
 
 
 def test_interrupted_training_leaves_no_run_folder(tmp_path: Path, monkeypatch) -> None:
-    from honbun import train
+    from honbun.experiment import train
 
     def boom(*a, **k):
         raise KeyboardInterrupt
@@ -322,7 +322,7 @@ def test_mlflow_run_has_params_metrics_tags_artifacts_and_registered_model(train
 
 
 def test_runs_list_and_compare_show_the_setting_that_differs(trained: dict) -> None:
-    from honbun import tracking
+    from honbun.experiment import tracking
 
     ids = [r["run_id"] for r in tracking.list_runs(50)]
     assert trained["first"]["run_id"] in ids and trained["other"]["run_id"] in ids
@@ -336,7 +336,7 @@ def test_runs_list_and_compare_show_the_setting_that_differs(trained: dict) -> N
 def test_promote_sets_champion_and_refuses_a_worse_run(trained: dict) -> None:
     from mlflow.tracking import MlflowClient
 
-    from honbun import tracking
+    from honbun.experiment import tracking
 
     first, other = trained["first"], trained["other"]
     m1, m2 = first["metrics"]["boilerplate_char3_f1"], other["metrics"]["boilerplate_char3_f1"]
@@ -369,7 +369,7 @@ def _free_port() -> int:
 
 def _site_copies() -> tuple[list[dict], list]:
     """One page as it would come from two pages of one site and one page of another."""
-    from honbun.loaders import page_from_bytes
+    from honbun.read.files import page_from_bytes
 
     raw = (ROOT / "data/raw/pages/htmldate-ja/article.auone.jp-tax.html").read_text("utf-8")
     rows = []
@@ -385,7 +385,7 @@ def test_pyfunc_scores_a_request_with_its_site_context(trained: dict, model, mon
     import mlflow.pyfunc
     import pandas as pd
 
-    from honbun.inference import BlockScorer
+    from honbun.boilerplate.export import BlockScorer
 
     pyfunc = mlflow.pyfunc.load_model(f"runs:/{trained['first']['run_id']}/model")
     rows, pages = _site_copies()
@@ -416,8 +416,8 @@ def test_mlflow_serving_answers_invocations_with_the_scoring_json(trained: dict,
     import time
     import urllib.request
 
-    from honbun import tracking
-    from honbun.loaders import page_from_bytes
+    from honbun.experiment import tracking
+    from honbun.read.files import page_from_bytes
 
     tracking.promote(trained["first"]["run_id"], force=True)
     port = _free_port()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from honbun.normalize import compact
+from honbun.read.normalize import compact
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,11 @@ def prf(tp: float, n_pred: float, n_gold: float) -> PRF:
     return PRF(p, r, f)
 
 
+def body_text(texts: list[str], labels: np.ndarray) -> str:
+    """The article a labelling makes: the texts labelled 1, one per line."""
+    return "\n".join(t for t, y in zip(texts, labels, strict=True) if y)
+
+
 def char_ngrams(text: str, n: int = 3) -> Counter[str]:
     t = compact(text)
     return Counter(t[i : i + n] for i in range(max(0, len(t) - n + 1)))
@@ -49,6 +54,15 @@ def block_prf(y_true: np.ndarray, y_pred: np.ndarray) -> PRF:
     """Precision/recall/F1 of the positive class (body) over blocks."""
     tp = float(np.sum((y_true == 1) & (y_pred == 1)))
     return prf(tp, float(np.sum(y_pred == 1)), float(np.sum(y_true == 1)))
+
+
+def page_char_f1(y: np.ndarray, pred: np.ndarray, lengths: np.ndarray) -> float:
+    """F1 of body characters on one page (1.0 when both sides are empty)."""
+    tp = float(np.dot(lengths, (y == 1) & (pred == 1)))
+    n_pred, n_gold = float(np.dot(lengths, pred == 1)), float(np.dot(lengths, y == 1))
+    if not n_pred and not n_gold:
+        return 1.0
+    return 2 * tp / (n_pred + n_gold) if n_pred + n_gold else 0.0
 
 
 def mean_std(values: list[float]) -> tuple[float, float]:

@@ -1,0 +1,91 @@
+"""``honbun score``: pages in, JSON Lines of results (or the clean article as text) out."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from honbun.errors import PageError
+    from honbun.read.files import expand_paths, load_page
+    from honbun.scoring.batch import score_stream
+    from honbun.scoring.model import load_model
+    from honbun.scoring.output import JsonlSink
+    from honbun.scoring.render import render
+
+    try:
+        model = load_model(args.model, _labels(args.labels))
+    except Exception as exc:
+        print(f"honbun: error: {exc}", file=sys.stderr)
+        return 2
+
+    def items():
+        for path in expand_paths(args.paths):
+            if path == "-":
+                try:
+                    yield load_page("-")
+                except PageError as exc:
+                    yield str(exc)
+            else:
+                yield path
+
+    inputs = items()
+    if args.site_context:  # every input is read twice: first to count each site's blocks
+        listed = list(inputs)
+        model = model.with_site_context(listed)
+        inputs = iter(listed)
+    failed = 0
+    with JsonlSink(args.output) as sink:
+        try:
+            for res in score_stream(
+                model, inputs, jobs=args.jobs, explain=args.explain, fail_fast=args.fail_fast
+            ):
+                if "error" in res:
+                    failed += 1
+                    print(f"honbun: error: {res['source']}: {res['error']}", file=sys.stderr)
+                if args.format == "jsonl":
+                    sink.write(res)
+                elif "error" not in res:
+                    sink.write_text(render(res, args.format))
+        except PageError as exc:
+            print(f"honbun: error: {exc} (--fail-fast: stopped)", file=sys.stderr)
+            return 1
+    if failed:
+        print(f"honbun: {failed} input(s) failed", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _labels(path: str | None):
+    if not path:
+        return None
+    from honbun.labels import load_labels
+
+    return load_labels(path)
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add ``honbun score`` to the ``honbun`` parser."""
+    p = sub.add_parser(
+        "score",
+        help="score pages: blocks, clean article text, topics (JSON Lines)",
+        description="Score pages (files, directories, or - for stdin) with a trained model. "
+        "Results stream in input order; a page that fails gets an error record.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--model", default="models/default", help="model directory or MLflow URI")
+    p.add_argument("--format", choices=["jsonl", "text", "markdown"], default="jsonl")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes (order is kept)")
+    p.add_argument("-o", "--output", help="write here (atomically) instead of stdout")
+    p.add_argument("--explain", action="store_true", help="terms behind each topic label")
+    p.add_argument("--fail-fast", action="store_true", help="stop at the first failing page")
+    p.add_argument("--labels", help="refuse a model trained on another label config")
+    p.add_argument(
+        "--site-context",
+        action="store_true",
+        help="read all inputs first and count which block texts repeat across each site's "
+        "pages (site: canonical URL host), so a site's boilerplate is recognised; a page's "
+        "result then depends on the other inputs",
+    )
+    p.set_defaults(handler=run)

@@ -1,0 +1,1 @@
+"""One label per document: the linear classifier of the livedoor benchmark."""

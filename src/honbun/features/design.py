@@ -1,0 +1,188 @@
+"""The design matrices of the block model: dense features with repetition columns, and
+the stage-2 (stacking) features computed from stage 1's scores.
+
+Stage 2 sees each block's dense features plus the stage-1 scores of its neighbours
+(:data:`STACK_WINDOW`), of windows around it (:data:`STACK_SMOOTH`), of its template group,
+of its article container and of the page (:func:`stack_features`).
+
+Shapes: every design is ``(total blocks, columns)`` over a batch of pages stacked in order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from honbun.features.blocks import template_signature
+from honbun.features.prepared import PreparedPage, split_rows
+from honbun.features.repetition import Repetition, SiteContext
+
+STACK_WINDOW = (1, 2, 3, 5)  # neighbour offsets whose stage-1 probability stage 2 sees
+STACK_SMOOTH = (2, 5, 10)  # half-widths of windows whose mean/max stage 2 sees
+HIGH_P = 0.5  # a stage-1 score at least this marks a likely body block (span features)
+CONTAINER_MIN_BLOCKS = 3  # an ancestor must hold this many blocks to count as a container
+
+
+def dense_design(
+    pages: list[PreparedPage],
+    rep: Repetition | None,
+    training: bool,
+    context: SiteContext | None = None,
+) -> np.ndarray:
+    """Dense features (+ repetition columns), ``(total blocks, d)`` float32."""
+    dense = np.vstack([p.dense for p in pages]) if pages else np.zeros((0, 0), np.float32)
+    if rep is not None:
+        dense = np.hstack([dense, rep.transform(pages, training, context)])
+    return dense
+
+
+def own_columns(names: list[str], width: int) -> np.ndarray:
+    """Mask of the dense columns that are not the neighbours' copies (``prev_``/``next_``)."""
+    own = [not n.startswith(("prev_", "next_")) for n in names]
+    own += [True] * (width - len(own))  # repetition columns
+    return np.array(own, dtype=bool)
+
+
+# ------------------------------------------------------------------ stage-2 features
+def _stage2_frame(p: PreparedPage, width: int) -> tuple[np.ndarray, bool]:
+    """A NaN ``(n_blocks, width)`` array, and whether the page has a DOM to fill it from."""
+    out = np.full((p.n, width), np.nan)
+    return out, bool(p.n) and p.page.blocks[0].dom is not None
+
+
+def _expected_body_chars(proba: np.ndarray, lengths: np.ndarray) -> float:
+    """Sum of p(body) × chars over the page (floored, it is a denominator)."""
+    return max(1e-9, float(np.dot(proba, lengths)))
+
+
+def container_features(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
+    """Where each block sits relative to the likely article container, ``(n_blocks, 5)``.
+
+    From the stage-1 body probabilities ``proba`` and block lengths, every DOM ancestor
+    gets an expected body length ``S`` (sum of p × chars) and a purity ``S / chars``. The
+    best container maximises coverage × purity (coverage = S / page S). Columns: inside
+    the best container; its purity; purity of the block's nearest container (an ancestor
+    with >= CONTAINER_MIN_BLOCKS blocks); mean probability of its siblings (same parent);
+    best coverage × purity among the block's ancestors. NaN without a DOM.
+    """
+    out, has_dom = _stage2_frame(p, 5)
+    if not has_dom:
+        return out
+    lengths = p.lengths
+    chains = [b.dom.ancestors() if b.dom else [] for b in p.page.blocks]
+    body: dict[str, float] = defaultdict(float)
+    total: dict[str, float] = defaultdict(float)
+    count: dict[str, int] = defaultdict(int)
+    for i, chain in enumerate(chains):
+        for a in chain:
+            body[a] += proba[i] * lengths[i]
+            total[a] += lengths[i]
+            count[a] += 1
+    page_body = _expected_body_chars(proba, lengths)
+    score = {a: (body[a] / page_body) * (body[a] / max(1.0, total[a])) for a in body}
+    best = max(score, key=lambda a: (score[a], -len(a)))
+    best_purity = body[best] / max(1.0, total[best])
+    for i, chain in enumerate(chains):
+        containers = [a for a in chain if count[a] >= CONTAINER_MIN_BLOCKS]
+        near = containers[0] if containers else None
+        parent = chain[1] if len(chain) > 1 else None
+        sib = np.nan
+        if parent is not None and count[parent] > 1:
+            sib = (body[parent] - proba[i] * lengths[i]) / max(1.0, total[parent] - lengths[i])
+        out[i] = [
+            float(best in chain),
+            best_purity,
+            body[near] / max(1.0, total[near]) if near else np.nan,
+            sib,
+            max(score[a] for a in chain) if chain else np.nan,
+        ]
+    return out
+
+
+def group_features(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
+    """Stage-1 scores of the block's template group (same tag path and classes), ``(n, 3)``.
+
+    Columns: the group's character-weighted mean score without the block itself, the
+    group's highest other score (NaN for a block alone in its group), and the group's
+    share of the page's expected body characters. NaN without a DOM.
+    """
+    out, has_dom = _stage2_frame(p, 3)
+    if not has_dom:
+        return out
+    lengths = p.lengths
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, b in enumerate(p.page.blocks):
+        groups[template_signature(b)].append(i)
+    page_body = _expected_body_chars(proba, lengths)
+    for members in groups.values():
+        idx = np.array(members)
+        w, s = lengths[idx], proba[idx]
+        body = float(np.dot(w, s))
+        out[idx, 2] = body / page_body
+        if len(idx) < 2:
+            continue
+        sw = w.sum()
+        out[idx, 0] = (body - w * s) / np.maximum(1.0, sw - w)
+        top2 = np.sort(s)[-2:]
+        out[idx, 1] = np.where(s >= top2[1], top2[0], top2[1])
+    return out
+
+
+def span_features(proba: np.ndarray) -> np.ndarray:
+    """Position relative to the likely body blocks (stage-1 score >= HIGH_P), ``(n, 5)``.
+
+    Columns: page max score, score minus page max, score / page max, log1p distance (in
+    blocks) to the nearest likely body block (log1p(n) when there is none) and whether
+    the block lies between the first and the last likely body block.
+    """
+    n = len(proba)
+    top = float(proba.max()) if n else 0.0
+    high = np.flatnonzero(proba >= HIGH_P)
+    idx = np.arange(n)
+    if len(high):
+        dist = np.abs(idx[:, None] - high[None, :]).min(axis=1).astype(float)
+        inside = (idx >= high[0]) & (idx <= high[-1])
+    else:
+        dist, inside = np.full(n, float(n)), np.zeros(n, dtype=bool)
+    return np.column_stack(
+        [np.full(n, top), proba - top, proba / max(top, 1e-9), np.log1p(dist), inside]
+    )
+
+
+def stack_features(p: PreparedPage, s1: np.ndarray) -> np.ndarray:
+    """Stage-2 features of one page from its stage-1 scores ``s1`` ``(n, k)``."""
+    n, k = s1.shape
+    feats = [s1]
+    for off in STACK_WINDOW:
+        prev = np.vstack([np.full((off, k), -1.0), s1])[:n]
+        nxt = np.vstack([s1, np.full((off, k), -1.0)])[off:]
+        feats += [prev, nxt]
+    csum = np.vstack([np.zeros((1, k)), np.cumsum(s1, axis=0)])
+    idx = np.arange(n)
+    for w in STACK_SMOOTH:
+        lo, hi = np.maximum(0, idx - w), np.minimum(n, idx + w + 1)
+        feats.append((csum[hi] - csum[lo]) / (hi - lo)[:, None])
+        feats.append(np.array([s1[a:b].max(axis=0) for a, b in zip(lo, hi, strict=True)]))
+    page_mean = np.repeat(s1.mean(axis=0, keepdims=True), n, axis=0)
+    rank = s1.argsort(axis=0).argsort(axis=0) / max(1, n - 1)
+    main = s1[:, 0]
+    feats += [
+        page_mean,
+        rank,
+        container_features(p, main),
+        group_features(p, main),
+        span_features(main),
+    ]
+    return np.hstack(feats)
+
+
+def stage2_design(
+    pages: list[PreparedPage], dense: np.ndarray, s1: np.ndarray, own: np.ndarray | None
+) -> np.ndarray:
+    """Stage-2 input ``(total blocks, d2)`` float32: the dense features (only the ``own``
+    columns when given) and :func:`stack_features` of the stage-1 scores ``s1``."""
+    ctx = [stack_features(p, s) for p, s in zip(pages, split_rows(s1, pages), strict=True)]
+    if own is not None:
+        dense = dense[:, own]
+    return np.hstack([dense, np.vstack(ctx)]).astype(np.float32)

@@ -1,0 +1,261 @@
+"""HTML pages: block-level elements (and ``<br>``-separated lines) become blocks.
+
+The walk is jusText/trafilatura-like: text accumulates until a block-level element starts
+or ends (or a ``<br>``), then it is flushed as one block owned by the nearest block-level
+ancestor, whose DOM context is recorded for the model.
+"""
+
+from __future__ import annotations
+
+import re
+
+import lxml.etree
+import lxml.html
+
+from honbun.read.normalize import clean_whitespace
+from honbun.read.page import REGIONS, DomContext, Page, assemble
+
+BLOCK_TAGS = frozenset(
+    [
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "body",
+        "button",
+        "caption",
+        "center",
+        "dd",
+        "details",
+        "dialog",
+        "dir",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hgroup",
+        "hr",
+        "html",
+        "legend",
+        "li",
+        "main",
+        "menu",
+        "nav",
+        "noframes",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    ]
+)
+# Never text a reader sees: code, embedded media, form widgets, furigana readings.
+DROP_TAGS = frozenset(
+    [
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "svg",
+        "math",
+        "iframe",
+        "object",
+        "embed",
+        "canvas",
+        "video",
+        "audio",
+        "head",
+        "rt",
+        "rp",
+        "select",
+        "textarea",
+        "input",
+        "link",
+        "meta",
+        "base",
+    ]
+)
+ROLE_REGIONS = {
+    "banner": "header",
+    "navigation": "nav",
+    "contentinfo": "footer",
+    "complementary": "aside",
+    "main": "main",
+    "article": "article",
+}
+MAX_TOKENS = 24  # class/id tokens kept per block, nearest element first
+MAX_DEPTH = 600  # deeper nesting (broken or hostile markup) is flattened to its text
+
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_TOKEN_SPLIT = re.compile(r"[\s_\-:./]+")
+_CAMEL = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+
+
+class MalformedHtml(ValueError):
+    pass
+
+
+def parse_html(text: str, doc_id: str, source: str, meta: dict[str, str] | None = None) -> Page:
+    """Parse decoded HTML into a Page of blocks with DOM context."""
+    text = _XML_DECL.sub("", text, count=1)
+    if not text.strip():
+        raise MalformedHtml("no HTML content")
+    # huge_tree: without it libxml2 silently drops everything nested deeper than 256.
+    parser = lxml.html.HTMLParser(
+        remove_comments=True, remove_pis=True, recover=True, huge_tree=True
+    )
+    try:
+        root = lxml.html.document_fromstring(text, parser=parser)
+    except (lxml.etree.ParserError, ValueError) as exc:
+        raise MalformedHtml(f"HTML parse failed: {exc}") from exc
+    info = dict(meta or {})
+    info.update(_head_meta(root))
+    walker = _Walker()
+    body = root.find("body")
+    walker.walk(body if body is not None else root, 0)
+    walker.flush()
+    return assemble(doc_id, source, "html", walker.pieces, info)
+
+
+def _head_meta(root: lxml.html.HtmlElement) -> dict[str, str]:
+    out: dict[str, str] = {}
+    title = root.find(".//title")
+    if title is not None and title.text_content().strip():
+        out["title"] = clean_whitespace(title.text_content())
+    for el in root.iterfind(".//link[@rel='canonical']"):
+        if el.get("href"):
+            out["url"] = el.get("href", "")
+            break
+    return out
+
+
+class _Walker:
+    """Accumulates inline text and flushes it as blocks at block boundaries."""
+
+    def __init__(self) -> None:
+        self.pieces: list[tuple[str, str, DomContext | None]] = []
+        self._parts: list[str] = []
+        self._link_chars = 0
+        self._owner: lxml.html.HtmlElement | None = None
+        self._block_stack: list[lxml.html.HtmlElement] = []
+        self._in_link = 0
+        self._in_pre = 0
+
+    def _add(self, text: str | None) -> None:
+        if not text:
+            return
+        if self._owner is None and self._block_stack:
+            self._owner = self._block_stack[-1]
+        self._parts.append(text)
+        if self._in_link:
+            self._link_chars += len(text.strip())
+
+    def flush(self) -> None:
+        if self._parts and self._owner is not None:
+            raw = "".join(self._parts)
+            lines = raw.split("\n") if self._in_pre else [raw]
+            total = max(1, sum(len(p.strip()) for p in self._parts))
+            ratio = min(1.0, self._link_chars / total)
+            dom: DomContext | None = None
+            for line in lines:
+                text = clean_whitespace(line)
+                if text:
+                    dom = dom or _context(self._owner, ratio)
+                    self.pieces.append((text, dom.tag, dom))
+        self._parts = []
+        self._link_chars = 0
+        self._owner = None
+
+    def walk(self, el: lxml.html.HtmlElement, depth: int) -> None:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        tag = tag.lower()
+        if not tag or tag in DROP_TAGS or _hidden(el):
+            return
+        if tag == "br":
+            self.flush()
+            return
+        if depth > MAX_DEPTH:
+            self._add(el.text_content())
+            return
+        is_block = tag in BLOCK_TAGS
+        if is_block:
+            self.flush()
+            self._block_stack.append(el)
+        self._in_link += tag == "a"
+        self._in_pre += tag == "pre"
+        self._add(el.text)
+        for child in el:
+            self.walk(child, depth + 1)
+            self._add(child.tail)
+        if is_block:  # flush before leaving <pre>, so its lines stay separate blocks
+            self.flush()
+            self._block_stack.pop()
+        self._in_link -= tag == "a"
+        self._in_pre -= tag == "pre"
+
+
+def _hidden(el: lxml.html.HtmlElement) -> bool:
+    if el.get("hidden") is not None:
+        return True
+    style = el.get("style")
+    return bool(style and _HIDDEN_STYLE.search(style))
+
+
+def _tokens(el: lxml.html.HtmlElement) -> list[str]:
+    out: list[str] = []
+    for attr in ("class", "id"):
+        for raw in _TOKEN_SPLIT.split(el.get(attr) or ""):
+            for part in _CAMEL.findall(raw) or ([raw] if raw else []):
+                out.append(part.lower())
+    return out
+
+
+def _context(owner: lxml.html.HtmlElement, link_ratio: float) -> DomContext:
+    chain = [owner, *owner.iterancestors()]
+    tags = [str(e.tag).lower() for e in chain if isinstance(e.tag, str)]
+    regions: set[str] = set()
+    tokens: list[str] = []
+    seen: set[str] = set()
+    for e in chain:
+        if not isinstance(e.tag, str):
+            continue
+        t = e.tag.lower()
+        if t in REGIONS:
+            regions.add(t)
+        role = (e.get("role") or "").lower()
+        if role in ROLE_REGIONS:
+            regions.add(ROLE_REGIONS[role])
+        if len(tokens) < MAX_TOKENS:
+            for tok in _tokens(e):
+                if tok not in seen and len(tokens) < MAX_TOKENS:
+                    seen.add(tok)
+                    tokens.append(tok)
+    return DomContext(
+        tag=tags[0],
+        path="/".join(reversed(tags)),
+        tokens=tuple(tokens),
+        link_ratio=link_ratio,
+        depth=len(tags) - 1,
+        regions=frozenset(regions),
+        xpath=owner.getroottree().getpath(owner),
+    )

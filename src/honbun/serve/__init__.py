@@ -1,0 +1,1 @@
+"""Serving the scorer elsewhere: as an MLflow pyfunc (REST) and on Apache Spark."""

@@ -1,0 +1,293 @@
+"""The fitted topic tagger as vocabularies and weights: what ``honbun score`` runs.
+
+:class:`~honbun.topics.model.TopicTagger` fits scikit-learn's ``TfidfVectorizer`` and
+``LogisticRegression``; at the end of ``fit`` it exports itself to a :class:`TopicScorer`,
+which computes the same features (dict lookups of the same n-grams, sublinear TF-IDF,
+L2 norm) and the same probabilities with numpy alone, so a scoring process does not
+import scikit-learn (see :mod:`honbun.boilerplate.export` for why). A test checks it against the
+scikit-learn pipeline it came from.
+
+Shapes: ``predict_proba(items)`` is ``(n_items, n_labels)`` in [0, 1].
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from honbun.decision import expit
+from honbun.features.hashing import (
+    chars_flat,
+    codepoints,
+    ngram_keys,
+    ngram_keys_flat,
+    top_bits,
+    words_flat,
+)
+from honbun.features.lexicon import Lexicon
+from honbun.features.text import TextItem, prepare_items
+from honbun.read.normalize import nfkc, squeeze_spaces
+from honbun.topics.cold_start import LexiconRule
+from honbun.topics.config import TopicConfig
+
+BUCKET_BITS = 20  # top bits of an n-gram's key that prefilter the vocabulary lookup
+
+
+@dataclass
+class Vocabulary:
+    """A fitted ``TfidfVectorizer``: its n-grams, IDF, and how n-grams are made.
+
+    ``field`` names the :class:`TextItem` attribute it reads; ``weight`` scales its block
+    of columns (context counts half); ``prefix`` names its columns in explanations.
+    Lookup is in numpy: every vocabulary n-gram is stored as the 64-bit hash of its
+    items (code points for ``char``, word ids for ``word``; :func:`ngram_keys`), sorted,
+    and a text's n-grams are hashed the same way and binary-searched. A word the
+    vocabulary has not seen gets id 0, which no vocabulary n-gram contains.
+    """
+
+    field: str  # "lemmas" | "text" | "context_lemmas"
+    analyzer: str  # "word" (space-split tokens) | "char" (NFKC'd characters)
+    ngrams: tuple[int, int]
+    index: dict[str, int]  # n-gram -> column (for names)
+    idf: np.ndarray  # (n_columns,)
+    keys: np.ndarray  # (n_columns,) uint64, sorted
+    key_cols: np.ndarray  # (n_columns,) the column of each key
+    word_ids: dict[str, int] = field(default_factory=dict)  # "word": word -> id >= 1
+    weight: float = 1.0
+    prefix: str = ""
+    _bucket_mask: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def _items(self, docs: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """All docs' items end to end (code points or word ids) and each doc's count."""
+        if self.analyzer == "char":
+            return chars_flat([squeeze_spaces(nfkc(d)) for d in docs])
+        return words_flat(docs, self.word_ids)
+
+    def rows(self, docs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Sparse ``(rows, cols, values)``: sublinear TF-IDF, L2-normalised, × ``weight``."""
+        rows, keys = ngram_keys_flat(*self._items(docs), self.ngrams, salt=0)
+        # Most of a text's n-grams are not in the vocabulary: drop those whose bucket no
+        # vocabulary key falls in before the binary search.
+        maybe = self._buckets()[top_bits(keys, BUCKET_BITS)]
+        rows, keys = rows[maybe], keys[maybe]
+        pos = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        hit = self.keys[pos] == keys
+        n = max(1, len(self.index))
+        u, counts = np.unique(rows[hit] * n + self.key_cols[pos[hit]], return_counts=True)
+        R, C = u // n, u % n
+        v = (1.0 + np.log(counts.astype(np.float64))) * self.idf[C]
+        norm = np.sqrt(np.bincount(R, weights=v**2, minlength=len(docs)))
+        return R, C, self.weight * v / np.where(norm > 0, norm, 1.0)[R]
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The bucket mask is derived (and cheap): never stored, always rebuilt.
+        return {**self.__dict__, "_bucket_mask": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update({**state, "_bucket_mask": None})
+
+    def _buckets(self) -> np.ndarray:
+        """``(2**BUCKET_BITS,)`` bool: some vocabulary key falls in this bucket."""
+        if self._bucket_mask is None:
+            mask = np.zeros(1 << BUCKET_BITS, dtype=bool)
+            mask[top_bits(self.keys, BUCKET_BITS)] = True
+            self._bucket_mask = mask
+        return self._bucket_mask
+
+    def names(self) -> list[str]:
+        out = [""] * len(self.index)
+        for g, j in self.index.items():
+            out[j] = self.prefix + g
+        return out
+
+
+def _keys(index: dict[str, int], analyzer: str) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """Sorted hash keys of the vocabulary's n-grams, their columns, and the word ids."""
+    grams = list(index)
+    word_ids: dict[str, int] = {}
+    if analyzer == "char":
+        seqs = [codepoints(g) for g in grams]
+    else:
+        for w in sorted({w for g in grams for w in g.split()}):
+            word_ids[w] = len(word_ids) + 1
+        seqs = [np.array([word_ids[w] for w in g.split()], dtype=np.uint64) for g in grams]
+    keys = np.zeros(len(grams), dtype=np.uint64)
+    for n in {len(q) for q in seqs}:  # one n-gram per gram: its own key
+        at = [i for i, q in enumerate(seqs) if len(q) == n]
+        keys[at] = ngram_keys([seqs[i] for i in at], (n, n), salt=0)[1]
+    if len(np.unique(keys)) != len(keys):  # 64-bit: not expected in any real vocabulary
+        raise ValueError("two n-grams of the topic vocabulary share a hash key")
+    order = np.argsort(keys)
+    cols = np.array([index[grams[i]] for i in order], dtype=np.int64)
+    return keys[order], cols, word_ids
+
+
+def export_vocabulary(vec: Any, field: str, weight: float = 1.0, prefix: str = "") -> Vocabulary:
+    index = {str(k): int(v) for k, v in vec.vocabulary_.items()}
+    analyzer = "char" if vec.analyzer == "char" else "word"
+    keys, key_cols, word_ids = _keys(index, analyzer)
+    return Vocabulary(
+        field=field,
+        analyzer=analyzer,
+        ngrams=tuple(vec.ngram_range),
+        index=index,
+        idf=np.asarray(vec.idf_, dtype=np.float64),
+        keys=keys,
+        key_cols=key_cols,
+        word_ids=word_ids,
+        weight=weight,
+        prefix=prefix,
+    )
+
+
+@dataclass
+class TopicScorer:
+    """A fitted :class:`~honbun.topics.model.TopicTagger` in numpy; same ``predict_proba``.
+
+    Per label, one of: linear models (``members``, averaged), a lexicon rule (cold start:
+    ``hit`` when the label's lexicon fires, else ``miss``), or a constant (no positive
+    training example). A member ``m`` scores ``expit(-(a[m] * (x @ coef[:, m] +
+    intercept[m]) + b[m]))``: ``a = -1, b = 0`` for logistic regression, the fitted
+    sigmoid for each of the calibrated SVM's folds.
+    """
+
+    cfg: TopicConfig
+    labels: tuple[str, ...]
+    vocabularies: list[Vocabulary]
+    lexicon: Lexicon  # labels with a lexicon-hit column, in column order
+    lexicon_weight: float
+    coef: np.ndarray  # (n_features, n_members)
+    intercept: np.ndarray  # (n_members,)
+    a: np.ndarray  # (n_members,)
+    b: np.ndarray  # (n_members,)
+    member_label: np.ndarray  # (n_members,) label index of each member
+    rules: dict[int, LexiconRule]  # label index -> rule
+    constants: dict[int, float]  # label index -> probability
+    thresholds_: np.ndarray  # (n_labels,)
+    _names: list[str] | None = field(default=None, repr=False)
+
+    def _design(self, items: list[TextItem]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """All items' features as sparse ``(rows, cols, values)``, columns as at training."""
+        prepare_items(items, self.cfg.stop_pos, self.cfg.context)
+        rows, cols, vals, offset = [], [], [], 0
+        for voc in self.vocabularies:
+            r, c, v = voc.rows([getattr(it, voc.field) or _empty(voc) for it in items])
+            rows.append(r)
+            cols.append(c + offset)
+            vals.append(v)
+            offset += len(voc.index)
+        if self.lexicon.words:
+            fired = self.lexicon.fired([it.text for it in items])
+            hits = [
+                (r, k)
+                for r, f in enumerate(fired)
+                for k, x in enumerate(self.lexicon.words)
+                if x in f
+            ]
+            rows.append(np.array([r for r, _ in hits], dtype=np.int64))
+            cols.append(np.array([offset + k for _, k in hits], dtype=np.int64))
+            vals.append(np.full(len(hits), self.lexicon_weight))
+        return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+
+    def predict_proba(self, items: list[TextItem]) -> np.ndarray:
+        n = len(items)
+        R, C, V = self._design(items)
+        proba = np.zeros((n, len(self.labels)))
+        for k in range(len(self.labels)):
+            ms = np.flatnonzero(self.member_label == k)
+            for m in ms:
+                z = np.bincount(R, weights=V * self.coef[C, m], minlength=n) + self.intercept[m]
+                proba[:, k] += expit(-(self.a[m] * z + self.b[m])) / len(ms)
+        for k, rule in self.rules.items():
+            fired = np.bincount(R[rule.column == C], minlength=n) > 0
+            proba[:, k] = np.where(fired, rule.hit, rule.miss)
+        for k, value in self.constants.items():
+            proba[:, k] = value
+        return proba
+
+    def predict(self, items: list[TextItem]) -> np.ndarray:
+        return (self.predict_proba(items) >= self.thresholds_).astype(int)
+
+    def feature_names(self) -> list[str]:
+        if self._names is None:
+            names = [g for voc in self.vocabularies for g in voc.names()]
+            self._names = names + [f"lex:{x}" for x in self.lexicon.words]
+        return self._names
+
+    def explain(
+        self, items: list[TextItem], top: int = 5
+    ) -> list[dict[str, list[tuple[str, float]]]]:
+        """Per item and label: the terms with the largest coefficient × feature value."""
+        R, C, V = self._design(items)
+        names = self.feature_names()
+        out = []
+        for r in range(len(items)):
+            mine = r == R
+            cols, vals = C[mine], V[mine]
+            order = np.argsort(cols, kind="stable")
+            cols, vals = cols[order], vals[order]
+            per: dict[str, list[tuple[str, float]]] = {}
+            for k, label in enumerate(self.labels):
+                if k in self.rules:  # cold-start label: the lexicon hit is all
+                    if np.any(cols == self.rules[k].column):
+                        per[label] = [(f"lex:{label}", self.rules[k].hit)]
+                    continue
+                if not np.any(self.member_label == k) or not len(cols):
+                    continue
+                ms = self.member_label == k
+                contrib = vals * self.coef[np.ix_(cols, ms)].mean(axis=1)
+                best = np.argsort(-contrib, kind="stable")[:top]
+                per[label] = [
+                    (names[cols[i]], round(float(contrib[i]), 4)) for i in best if contrib[i] > 0
+                ]
+            out.append(per)
+        return out
+
+
+def _empty(voc: Vocabulary) -> str:
+    # TextFeaturizer feeds "ctx:" for an item without context (a document of one sentence).
+    return "ctx:" if voc.field == "context_lemmas" else ""
+
+
+def export_topic_tagger(tagger: Any) -> TopicScorer:
+    """A :class:`TopicScorer` from a fitted :class:`~honbun.topics.model.TopicTagger`."""
+    feat = tagger.featurizer_
+    vocabularies = [
+        export_vocabulary(feat.word_, "lemmas", prefix="w:"),
+        export_vocabulary(feat.char_, "text", prefix="c:"),
+    ]
+    if feat.ctx_ is not None:
+        vocabularies.append(export_vocabulary(feat.ctx_, "context_lemmas", weight=0.5))
+    rules: dict[int, LexiconRule] = {}
+    constants: dict[int, float] = {}
+    members: list[tuple[int, np.ndarray, float, float, float]] = []  # label, w, c, a, b
+    for k, m in enumerate(tagger.models_):
+        if isinstance(m, LexiconRule):
+            rules[k] = m
+        elif isinstance(m, float):
+            constants[k] = m
+        elif hasattr(m, "calibrated_classifiers_"):  # CalibratedClassifierCV, sigmoid
+            for cc in m.calibrated_classifiers_:
+                svm, (sig,) = cc.estimator, cc.calibrators
+                w, c = np.ravel(svm.coef_), float(np.ravel(svm.intercept_)[0])
+                members.append((k, w, c, float(sig.a_), float(sig.b_)))
+        else:  # binary LogisticRegression
+            members.append((k, np.ravel(m.coef_), float(np.ravel(m.intercept_)[0]), -1.0, 0.0))
+    n_features = feat.n_features()
+    return TopicScorer(
+        cfg=tagger.cfg,
+        labels=tuple(tagger.labels),
+        vocabularies=vocabularies,
+        lexicon=Lexicon.normalised(feat.lexicon),
+        lexicon_weight=float(tagger.cfg.lexicon_weight),
+        coef=np.column_stack([w for _, w, *_ in members]) if members else np.zeros((n_features, 0)),
+        intercept=np.array([c for _, _, c, _, _ in members], dtype=np.float64),
+        a=np.array([a for *_, a, _ in members], dtype=np.float64),
+        b=np.array([b for *_, b in members], dtype=np.float64),
+        member_label=np.array([k for k, *_ in members], dtype=np.int64),
+        rules=rules,
+        constants=constants,
+        thresholds_=np.asarray(tagger.thresholds_, dtype=np.float64),
+    )
