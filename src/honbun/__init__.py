@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.2.0"
+from honbun.version import __version__
+
 __all__ = ["__version__", "load_model"]
 
 
 def load_model(path_or_uri: str = "models/default", labels: Any = None) -> Any:
-    """Load a trained model directory or MLflow model URI; see :class:`honbun.scoring.Model`."""
+    """Load a trained model directory or MLflow model URI; see :class:`honbun.scoring.model.Model`."""
     from honbun.scoring.model import load_model as _load
 
     return _load(path_or_uri, labels)

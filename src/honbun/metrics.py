@@ -50,8 +50,8 @@ def char3(pred: str, gold: str) -> PRF:
     return prf(tp, sum(p.values()), sum(g.values()))
 
 
-def block_prf(y_true: np.ndarray, y_pred: np.ndarray) -> PRF:
-    """Precision/recall/F1 of the positive class (body) over blocks."""
+def binary_prf(y_true: np.ndarray, y_pred: np.ndarray) -> PRF:
+    """Precision/recall/F1 of the positive class of 0/1 arrays (body blocks, a topic)."""
     tp = float(np.sum((y_true == 1) & (y_pred == 1)))
     return prf(tp, float(np.sum(y_pred == 1)), float(np.sum(y_true == 1)))
 
@@ -59,10 +59,7 @@ def block_prf(y_true: np.ndarray, y_pred: np.ndarray) -> PRF:
 def page_char_f1(y: np.ndarray, pred: np.ndarray, lengths: np.ndarray) -> float:
     """F1 of body characters on one page (1.0 when both sides are empty)."""
     tp = float(np.dot(lengths, (y == 1) & (pred == 1)))
-    n_pred, n_gold = float(np.dot(lengths, pred == 1)), float(np.dot(lengths, y == 1))
-    if not n_pred and not n_gold:
-        return 1.0
-    return 2 * tp / (n_pred + n_gold) if n_pred + n_gold else 0.0
+    return prf(tp, float(np.dot(lengths, pred == 1)), float(np.dot(lengths, y == 1))).f1
 
 
 def mean_std(values: list[float]) -> tuple[float, float]:

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
-from honbun import __version__
+from honbun.version import __version__
 
 Handler = Callable[[argparse.Namespace], int]
 

@@ -74,19 +74,52 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _agree(args: argparse.Namespace) -> int:
-    """Score second annotators' sheets against the gold: a table per page, the pooled
-    summary and every block labelled differently. A bad sheet is reported and skipped;
-    the exit status is 1 if any was."""
-    from honbun.errors import PageError
-    from honbun.gold.agreement import second_annotation, summarise
-    from honbun.gold.store import AnnotationError
+    """Score second annotators' sheets against the gold. Block sheets: a table per page,
+    the pooled summary and every block labelled differently; a bad sheet is reported and
+    skipped, and the exit status is 1 if any was. Topic sheets: kappa per label over all
+    their sentences, and every sentence tagged differently."""
+    from honbun.gold.sheets import sheet_meta
     from honbun.labels import load_labels
 
     labels = load_labels()
+    tsvs = [Path(t) for t in args.tsvs]
+    topics = [t for t in tsvs if t.exists() and sheet_meta(t).get("what") == "topics"]
+    failed = _agree_topics(topics, labels) if topics else 0
+    blocks = [t for t in tsvs if t not in topics]
+    return 1 if (_agree_blocks(blocks, labels) if blocks else 0) or failed else 0
+
+
+def _agree_topics(tsvs: list[Path], labels) -> int:  # type: ignore[no-untyped-def]
+    from honbun.gold.agreement import topic_agreement
+    from honbun.gold.store import AnnotationError
+
+    try:
+        agreement = topic_agreement(tsvs, labels)
+    except (OSError, ValueError, AnnotationError) as e:
+        print(f"honbun: error: {e}", file=sys.stderr)
+        return 1
+    print("| topic | gold + | second + | agreement | Cohen's kappa | F1 |")
+    print("|---|---|---|---|---|---|")
+    for name, r in agreement.per_label(labels.topic_names).items():
+        print(f"| {name} | {r['gold']} | {r['second']} | {r['agreement']:.3f} | "
+              f"{r['kappa']:.3f} | {r['f1']:.3f} |")  # fmt: skip
+    print(f"\n{len(agreement.sentences)} sentences from {len(tsvs)} sheet(s)")
+    for i in agreement.disagreements():
+        doc_id, start, end, text = agreement.sentences[i]
+        print(f"- {doc_id} {start}-{end}: gold {sorted(agreement.gold[i]) or 'none'}, "
+              f"second {sorted(agreement.second[i]) or 'none'}: {text[:60]}")  # fmt: skip
+    return 0
+
+
+def _agree_blocks(tsvs: list[Path], labels) -> int:  # type: ignore[no-untyped-def]
+    from honbun.errors import PageError
+    from honbun.gold.agreement import second_annotation, summarise
+    from honbun.gold.store import AnnotationError
+
     pages, failed = [], 0
-    for t in args.tsvs:
+    for t in tsvs:
         try:
-            pages.append(second_annotation(Path(t), labels))
+            pages.append(second_annotation(t, labels))
         except (OSError, ValueError, AnnotationError, PageError) as e:
             print(f"honbun: error: {e}", file=sys.stderr)
             failed += 1
@@ -109,7 +142,7 @@ def _agree(args: argparse.Namespace) -> int:
             for i in p.disagreements:
                 print(f"- {p.doc_id} block {i}: gold {p.gold[i][1]}, second {p.second[i][1]}: "
                       f"{p.texts[i][:60]}")  # fmt: skip
-    return 1 if failed else 0
+    return failed
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -169,7 +202,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     dsub = d.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     p = dsub.add_parser("init", help="create annotation headers (with provenance) from a manifest")
     p.add_argument("--manifest", default="data/raw/pages/manifest.jsonl")
-    p.add_argument("--out", default="data/annotations")
+    p.add_argument("--out", default="data/annotations/pages", help="folder for the files")
     p = dsub.add_parser(
         "init-articles",
         help="create annotation headers for articles of a JSON Lines article file "

@@ -9,10 +9,10 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from honbun.errors import PageError
+    from honbun.jsonl import JsonlSink
     from honbun.read.files import expand_paths, load_page
     from honbun.scoring.batch import score_stream
     from honbun.scoring.model import load_model
-    from honbun.scoring.output import JsonlSink
     from honbun.scoring.render import render
 
     try:

@@ -7,8 +7,8 @@ import sys
 
 
 def run(args: argparse.Namespace) -> int:
+    from honbun.jsonl import JsonlSink
     from honbun.read.files import iter_pages
-    from honbun.scoring.output import JsonlSink
 
     failed = 0
     with JsonlSink(args.output) as sink:

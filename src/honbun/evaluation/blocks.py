@@ -21,7 +21,7 @@ from honbun.evaluation.baselines import BLOCK_BASELINES, TEXT_BASELINES
 from honbun.features.prepared import PreparedPage
 from honbun.features.repetition import SiteContext
 from honbun.gold.dataset import LabelledPage
-from honbun.metrics import PRF, block_prf, body_text, char3, mean_std
+from honbun.metrics import PRF, binary_prf, body_text, char3, mean_std
 
 DOCUMENT_FOLDS = 10
 WORST_BLOCKS = 200  # rows in the error file
@@ -53,14 +53,14 @@ class SystemScores:
             by_id = {g.page.doc_id: g for g in gold}
             yt = np.concatenate([by_id[i].y for i in ids if i in self.blocks])
             yp = np.concatenate([self.blocks[i] for i in ids if i in self.blocks])
-            b = block_prf(yt, yp)
+            b = binary_prf(yt, yp)
             out.update(block_precision=b.precision, block_recall=b.recall, block_f1=b.f1)
             per_fold = []
             for f in folds:
                 fi = [i for i in f if i in self.blocks]
                 if fi:
                     per_fold.append(
-                        block_prf(
+                        binary_prf(
                             np.concatenate([by_id[i].y for i in fi]),
                             np.concatenate([self.blocks[i] for i in fi]),
                         ).f1

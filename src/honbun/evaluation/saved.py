@@ -13,7 +13,7 @@ import numpy as np
 
 from honbun.gold.dataset import load_block_gold, load_topic_gold
 from honbun.labels import load_labels
-from honbun.metrics import block_prf, char3
+from honbun.metrics import binary_prf, char3
 from honbun.scoring.bundle import load_scoring_bundle
 from honbun.scoring.model import score_page
 
@@ -31,7 +31,7 @@ def evaluate_saved(model_dir: Path, annotations: Path, labels_path: str) -> dict
             f1s.append(char3(res["body_text"], g.gold_text()).f1)
             yt.append(g.y)
             yp.append(pred)
-        b = block_prf(np.concatenate(yt), np.concatenate(yp)) if gold else None
+        b = binary_prf(np.concatenate(yt), np.concatenate(yp)) if gold else None
         report["boilerplate"] = {
             "pages": len(gold),
             "char3_f1_macro": float(np.mean(f1s)) if f1s else None,
@@ -43,10 +43,7 @@ def evaluate_saved(model_dir: Path, annotations: Path, labels_path: str) -> dict
             names = labels.topic_names
             Y = np.array([[int(n in s.topics) for n in names] for s in sents])
             P = bundle.topic_model.predict([s.item() for s in sents])
-            per = {}
-            for k, n in enumerate(names):
-                tp = int(np.sum(Y[:, k] & P[:, k]))
-                per[n] = 2 * tp / max(1, int(Y[:, k].sum() + P[:, k].sum()))
+            per = {n: binary_prf(Y[:, k], P[:, k]).f1 for k, n in enumerate(names)}
             report["topics"] = {
                 "sentences": len(sents),
                 "f1": per,

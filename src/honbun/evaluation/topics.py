@@ -10,7 +10,7 @@ a learning curve (macro F1 against the number of training documents) as a PNG.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +19,7 @@ from honbun.features.lexicon import Lexicon
 from honbun.features.text import TextItem, prepare_items
 from honbun.gold.dataset import LabelledSentence
 from honbun.labels import LabelConfig
+from honbun.metrics import binary_prf
 from honbun.topics.config import TopicConfig
 from honbun.topics.model import TopicTagger
 
@@ -28,14 +29,6 @@ class TopicReport:
     metrics: dict[str, float] = field(default_factory=dict)
     tables: dict[str, str] = field(default_factory=dict)
     plots: list[Path] = field(default_factory=list)
-
-
-def _prf(y: np.ndarray, p: np.ndarray) -> tuple[float, float, float]:
-    tp = float(np.sum((y == 1) & (p == 1)))
-    prec = tp / p.sum() if p.sum() else 0.0
-    rec = tp / y.sum() if y.sum() else 0.0
-    f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-    return prec, rec, f1
 
 
 def _folds(groups: np.ndarray, n: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -93,12 +86,12 @@ def evaluate_topics(
     ]
     per_label_f1, lex_f1 = [], []
     for k, name in enumerate(names):
-        mp = [_prf(Y[:, k], pred[:, k]) for _, pred in oof_runs]
+        mp = [astuple(binary_prf(Y[:, k], pred[:, k])) for _, pred in oof_runs]
         ap = [
             average_precision_score(Y[:, k], oof[:, k]) if Y[:, k].sum() else float("nan")
             for oof, _ in oof_runs
         ]
-        lp = _prf(Y[:, k], L[:, k])
+        lp = astuple(binary_prf(Y[:, k], L[:, k]))
         hard = (Y[:, k] == 0) & (L[:, k] == 1)
         model_fp = np.mean([float(np.sum(pred[hard, k])) for _, pred in oof_runs])
         m = np.mean(mp, axis=0)
@@ -116,7 +109,7 @@ def evaluate_topics(
             f"| {name} | {int(Y[:, k].sum())} | {m[0]:.3f} | {m[1]:.3f} | {m[2]:.3f} | {np.nanmean(ap):.3f} "
             f"| {lp[0]:.3f} | {lp[1]:.3f} | {lp[2]:.3f} | {int(hard.sum())} | {model_fp:.1f} | {int(hard.sum())} |"
         )
-    micro = [_prf(Y.ravel(), pred.ravel())[2] for _, pred in oof_runs]
+    micro = [binary_prf(Y.ravel(), pred.ravel()).f1 for _, pred in oof_runs]
     fold_macro = [r["macro_f1"] for r in fold_rows]
     fold_micro = [r["micro_f1"] for r in fold_rows]
     rep.metrics.update(
@@ -128,7 +121,7 @@ def evaluate_topics(
             "macro_f1_fold_std": float(np.nanstd(fold_macro)),
             "micro_f1_fold_std": float(np.std(fold_micro)),
             "lexicon_macro_f1": float(np.mean(lex_f1)),
-            "lexicon_micro_f1": _prf(Y.ravel(), L.ravel())[2],
+            "lexicon_micro_f1": binary_prf(Y.ravel(), L.ravel()).f1,
         }
     )
     lines += [
@@ -155,10 +148,10 @@ def evaluate_topics(
 
 
 def _fold_scores(y: np.ndarray, p: np.ndarray, lex: np.ndarray) -> dict[str, float]:
-    f1s = [_prf(y[:, k], p[:, k])[2] for k in range(y.shape[1]) if y[:, k].sum()]
+    f1s = [binary_prf(y[:, k], p[:, k]).f1 for k in range(y.shape[1]) if y[:, k].sum()]
     return {
         "macro_f1": float(np.mean(f1s)) if f1s else float("nan"),
-        "micro_f1": _prf(y.ravel(), p.ravel())[2],
+        "micro_f1": binary_prf(y.ravel(), p.ravel()).f1,
     }
 
 

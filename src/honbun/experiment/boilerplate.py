@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from honbun import jsonl
 from honbun.boilerplate.config import ModelConfig, text_model_config
 from honbun.boilerplate.model import BlockModel
 from honbun.boilerplate.roles import RoleModel
@@ -206,9 +207,7 @@ def report(
         systems, rows, html, n_text, t_html, t_dump, heading
     )
     errs = worst_blocks(html, prepared, oof, feature_names(job.cfg.features))
-    out.tables["boilerplate_errors.jsonl"] = "".join(
-        json.dumps(e, ensure_ascii=False) + "\n" for e in errs
-    )
+    out.tables["boilerplate_errors.jsonl"] = "".join(jsonl.line(e) for e in errs)
     char3 = systems[0].char3
     per_page = {g.page.doc_id: {"site": g.site, "char3_f1": char3[g.page.doc_id].f1} for g in html}
     out.tables["boilerplate_per_page.json"] = json.dumps(per_page, ensure_ascii=False, indent=1)

@@ -16,7 +16,7 @@ def init_pages(manifest: Path, out_dir: Path) -> int:
     made = 0
     for line in manifest.read_text("utf-8").splitlines():
         m = json.loads(line)
-        target = out_dir / "pages" / f"{m['id']}.jsonl"
+        target = out_dir / f"{m['id']}.jsonl"
         if target.exists():
             continue
         path = manifest.parent / m["path"]
@@ -24,7 +24,7 @@ def init_pages(manifest: Path, out_dir: Path) -> int:
 
         page = load_page(path, doc_id=m["id"])
         provenance = {
-            "origin": "shared/corpora/pages",
+            "origin": str(manifest.parent),
             "repo": m["source_repo"],
             "commit": m["source_commit"],
             "source_path": m["source_path"],

@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from honbun.atomic import atomic_open
+from honbun import jsonl
 from honbun.labels import LabelConfig
 from honbun.read.page import Page, text_hash
 
@@ -184,10 +184,7 @@ def _keys(rec: dict[str, Any], want: set[str], where: str) -> None:
 
 def write_doc(doc: DocAnnotation, path: str | Path) -> None:
     """Write atomically: the previous file stays intact until the new one is complete."""
-
-    with atomic_open(path) as fh:
-        for rec in doc.records():
-            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    jsonl.write(path, doc.records())
 
 
 def iter_annotation_files(root: str | Path = ANNOTATION_DIR) -> list[Path]:

@@ -103,17 +103,15 @@ def _single_threaded() -> contextlib.AbstractContextManager[Any]:
     return _CONTROLLER.limit(limits=1)  # type: ignore[no-any-return]
 
 
-def _init_worker(bundle: Any, context: Any = None) -> None:
+def _init_worker(model: Any) -> None:
     global _WORKER_MODEL
     import signal
-
-    from honbun.scoring.model import Model
 
     # A forked worker inherits the CLI's SIGTERM handler; the parent's Pool.terminate()
     # stops workers by SIGTERM, and they need no unwinding (the parent writes the output).
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
-    _WORKER_MODEL = Model(bundle, context)
+    _WORKER_MODEL = model  # forked: the parent's Model, bundle and site context, not pickled
     try:
         from threadpoolctl import threadpool_limits
 
@@ -155,9 +153,7 @@ def score_stream(
     import multiprocessing as mp
 
     ctx = mp.get_context("fork")
-    with ctx.Pool(
-        jobs, initializer=_init_worker, initargs=(model.bundle, getattr(model, "context", None))
-    ) as pool:
+    with ctx.Pool(jobs, initializer=_init_worker, initargs=(model,)) as pool:
         pending: collections.deque[Any] = collections.deque()
         limit = IN_FLIGHT_PER_JOB * jobs
         for chunk in _chunks(items, CHUNK_PAGES):

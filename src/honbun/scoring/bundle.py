@@ -21,8 +21,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from honbun import __version__
 from honbun.labels import LabelConfig
+from honbun.version import __version__
 
 # 2: numpy feature hashing of blocks and the scoring.pkl export; 3: the package by stages
 # (honbun 0.2), whose pickles name other modules, and the rules outside the block model.

@@ -21,7 +21,6 @@ works without the ``spark`` extra.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import uuid
@@ -218,7 +217,9 @@ def with_site_context(pages: Any) -> Any:
 
 def dumps(result: dict[str, Any]) -> str:
     """Serialise a result exactly as ``honbun score`` writes it (one JSON Lines line)."""
-    return json.dumps(result, ensure_ascii=False, separators=(",", ":"))
+    from honbun import jsonl
+
+    return jsonl.line(result).rstrip("\n")
 
 
 def _partition_scorer(model_path: str, explain: bool) -> Callable[[Iterator[Any]], Iterator[Any]]:

@@ -33,6 +33,7 @@ import numpy as np
 
 from honbun.decision import TOPIC_THRESHOLDS, best_threshold
 from honbun.features.text import TextItem, prepare_items
+from honbun.metrics import binary_prf
 from honbun.topics.cold_start import LexiconRule
 from honbun.topics.config import TopicConfig
 from honbun.topics.featurizer import TextFeaturizer
@@ -66,12 +67,9 @@ def _tuned_threshold(y: np.ndarray, p: np.ndarray) -> float:
     if y.sum() == 0:
         return 0.5
 
-    def f1(t: float) -> float:
-        pred = p >= t
-        tp = float(np.sum(pred & (y == 1)))
-        return 2 * tp / (pred.sum() + y.sum()) if pred.sum() + y.sum() else 0.0
-
-    return best_threshold(f1, TOPIC_THRESHOLDS, prefer=None)
+    return best_threshold(
+        lambda t: binary_prf(y, (p >= t).astype(int)).f1, TOPIC_THRESHOLDS, prefer=None
+    )
 
 
 class TopicTagger:

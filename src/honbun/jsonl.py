@@ -1,13 +1,29 @@
-"""Where results go: stdout as they come, or a file that appears only when complete."""
+"""JSON Lines, the one format honbun writes records in: one compact JSON object per line,
+UTF-8 text (not ASCII escapes). Results, segmented pages, annotation files and reports all
+go through :func:`line`; :class:`JsonlSink` streams them to stdout or writes a file that
+appears only when complete."""
 
 from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable
+from pathlib import Path
 from types import TracebackType
 from typing import IO
 
 from honbun.atomic import atomic_open
+
+
+def line(record: object) -> str:
+    """``record`` as one line of JSON Lines, newline included."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def write(path: str | Path, records: Iterable[object]) -> None:
+    """Write ``records`` to ``path`` atomically."""
+    with atomic_open(path) as fh:
+        fh.writelines(line(r) for r in records)
 
 
 class JsonlSink:
@@ -24,7 +40,7 @@ class JsonlSink:
 
     def write(self, record: object) -> None:
         assert self._fh is not None
-        self._fh.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+        self._fh.write(line(record))
         if self._cm is None:
             self._fh.flush()
 
