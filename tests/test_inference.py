@@ -420,7 +420,7 @@ def _site_page(tmp_path: Path, name: str, host: str, text: str):
     ("meta", "site"),
     [
         ({"site": "nhk.or.jp", "url": "https://www3.nhk.or.jp/x"}, "nhk.or.jp"),
-        ({"url": "https://WWW.Asahi.com/articles/1.html"}, "www.asahi.com"),
+        ({"url": "https://WWW.Asahi.com/articles/1.html"}, "asahi.com"),
         ({"url": "/articles/1.html"}, ""),  # a relative canonical names no host
         ({"url": "http://[::1"}, ""),  # malformed
         ({}, ""),
@@ -431,6 +431,35 @@ def test_site_of_a_page(meta: dict, site: str) -> None:
     from honbun.read.sites import site_of
 
     assert site_of(Page("d", "s", "html", "", [], meta)) == site
+
+
+def test_scoring_a_page_alone_counts_its_sites_training_pages(
+    block_model: BlockModel, pages_and_labels, tmp_path: Path
+) -> None:
+    """Training keys a site by its host without www. (the annotation header's site); a
+    page scored alone is keyed the same way from its canonical URL, so the repetition
+    feature counts the training pages of its site. (It was keyed "" before: the trained
+    counts of a site never applied to a page scored alone, nor, for a www. host, with
+    --site-context.)"""
+    from honbun.features.design import dense_design
+    from honbun.read.files import load_page
+    from honbun.scoring.bundle import ModelBundle
+    from honbun.scoring.model import prepare_page
+
+    trained = pages_and_labels[0][0]  # a training page of block_model, on its own site
+    assert "." in trained.site and not trained.site.startswith("www.")
+    html = (  # a new page of that site that repeats one of the training page's blocks
+        f"<html><head><link rel='canonical' href='https://www.{trained.site}/new'></head>"
+        f"<body><p>{trained.page.blocks[0].text}</p><p>新しい記事の本文です。</p></body></html>"
+    )
+    (tmp_path / "new.html").write_text(html, encoding="utf-8")
+    page = load_page(tmp_path / "new.html")
+    bundle = ModelBundle("t", None, block_cfg=block_model.cfg, html_model=block_model.scorer())  # type: ignore[arg-type]
+    prepared = prepare_page(bundle, page).features
+    assert prepared.site == trained.site
+    counts = dense_design([prepared], block_model.scorer().rep, training=False)[:, -2:]
+    assert np.expm1(counts[0, 0]).round(6) == 1  # the training page holds the same text
+    assert counts[0, 1] == 1  # one other page of the site: the training page
 
 
 def _pages_in_context(block_model: BlockModel, tmp_path: Path, hosts: list[str]):

@@ -1,5 +1,6 @@
-"""Which site a page belongs to: the key that training, the repetition feature, site
-context and leave-one-site-out cross-validation group pages by."""
+"""Which site a page belongs to: the one key that training, the repetition feature (when
+scoring a page alone or with a site context) and leave-one-site-out cross-validation group
+pages by: the host without ``www.``, so ``www.asahi.com`` and ``asahi.com`` are one site."""
 
 from __future__ import annotations
 
@@ -21,11 +22,6 @@ def site_key(url: str | None, fallback: str = "") -> str:
 
 
 def site_of(page: Page) -> str:
-    """The page's site: its ``site`` meta, else its canonical URL's host, else ``""``."""
-    site = page.meta.get("site", "")
-    if site:
-        return site
-    try:
-        return (urlsplit(page.meta.get("url", "")).hostname or "").lower()
-    except ValueError:  # a malformed URL in a page's <link rel=canonical>
-        return ""
+    """The page's site: its ``site`` meta, else :func:`site_key` of its canonical URL (the
+    key its annotation header has: training counts a site's pages under it), else ``""``."""
+    return page.meta.get("site", "") or site_key(page.meta.get("url"))

@@ -77,7 +77,7 @@ class Model:
             from honbun.read.files import load_page
 
             page = load_page(page)
-        return prepare_page(self.bundle, page, with_site=self.context is not None)
+        return prepare_page(self.bundle, page)
 
     def score_prepared(self, pages: list[Prepared], explain: bool = False) -> list[Result]:
         """Results of pages from :meth:`prepare`, the models run once over all of them."""
@@ -121,16 +121,17 @@ class Prepared:
     tokens: list[list[Token]]  # each block's tokens; sentences are cut from them
 
 
-def prepare_page(bundle: ModelBundle, page: Page, with_site: bool = False) -> Prepared:
+def prepare_page(bundle: ModelBundle, page: Page) -> Prepared:
     """Tokenise and featurise ``page`` for ``bundle`` (see :func:`score_prepared`).
 
-    ``with_site``: the page's site is also read from its canonical URL
-    (:func:`~honbun.read.sites.site_of`), for scoring with a site context.
+    The page's site (:func:`~honbun.read.sites.site_of`: its canonical URL's host) is the
+    key training counted its site's pages under, so the repetition feature sees the
+    training pages of the page's own site, as it did in training.
     """
     tokens = [block_tokens(b.text) for b in page.blocks]
     if bundle.html_model is None:
         return Prepared(page, "", None, tokens)
-    site = site_of(page) if with_site else page.meta.get("site", "")
+    site = site_of(page)
     # Hashed counts are left to the models' step, which hashes a whole batch at once.
     if any(b.dom is not None for b in page.blocks):
         features = prepare(page, bundle.block_cfg.features, site, tokens, hashed=False)
