@@ -4,8 +4,9 @@ PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 CONFIG  ?= training/configs/default.toml
+UV      ?= uv
 
-.PHONY: train test lint evaluate bench bench-splitter livedoor clean-venv lock
+.PHONY: train benchmark test lint bench livedoor clean-venv lock
 
 $(VENV)/.run-stamp: requirements/run.lock pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -25,6 +26,10 @@ $(VENV)/.dev-stamp: requirements/dev.lock pyproject.toml
 train: $(VENV)/.dev-stamp
 	$(BIN)/honbun train --config $(CONFIG)
 
+## The full evaluation: leave-one-site-out with every comparison (about an hour on 2 cores).
+benchmark: $(VENV)/.dev-stamp
+	$(BIN)/honbun train --config training/configs/benchmark.toml
+
 ## The test suite (what .ci/run calls).
 test: $(VENV)/.dev-stamp
 	$(BIN)/ruff check src tests benchmarks
@@ -43,9 +48,9 @@ livedoor: $(VENV)/.run-stamp
 
 ## Re-resolve the locks (needs network and uv); commit the result.
 lock:
-	uv pip compile pyproject.toml requirements/build.in --python-version 3.11 \
+	$(UV) pip compile pyproject.toml requirements/build.in --python-version 3.11 \
 	  --python-platform x86_64-manylinux_2_28 --generate-hashes -o requirements/run.lock
-	uv pip compile pyproject.toml requirements/build.in --extra dev --extra baselines \
+	$(UV) pip compile pyproject.toml requirements/build.in --extra dev --extra baselines \
 	  --extra bench --extra spark --python-version 3.11 \
 	  --python-platform x86_64-manylinux_2_28 --generate-hashes -o requirements/dev.lock
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +11,10 @@ from pathlib import Path
 import pytest
 
 from honbun.read.files import load_page as _load_page  # the original, even while monkeypatched
+
+# Trainings in the tests compute everything: a test that trains twice must not read the
+# second result from the first's cache (the cache's own tests use a folder of their own).
+os.environ["HONBUN_CACHE"] = "off"
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"

@@ -7,9 +7,11 @@ import argparse
 
 def run(args: argparse.Namespace) -> int:
     import sys
+    from contextlib import nullcontext
 
     from honbun.errors import PageError
     from honbun.jsonl import JsonlSink
+    from honbun.progress import Stage
     from honbun.read.files import expand_paths, load_page
     from honbun.scoring.batch import score_stream
     from honbun.scoring.model import load_model
@@ -21,8 +23,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"honbun: error: {exc}", file=sys.stderr)
         return 2
 
+    paths = list(expand_paths(args.paths))
+
     def items():
-        for path in expand_paths(args.paths):
+        for path in paths:
             if path == "-":
                 try:
                     yield load_page("-")
@@ -37,11 +41,15 @@ def run(args: argparse.Namespace) -> int:
         model = model.with_site_context(listed)
         inputs = iter(listed)
     failed = 0
-    with JsonlSink(args.output) as sink:
+    # A bar on a terminal's stderr for many inputs; never a line in the output stream.
+    bar = Stage("scoring", len(paths), "page", lines=False) if len(paths) > 1 else nullcontext()
+    with JsonlSink(args.output) as sink, bar as stage:
         try:
             for res in score_stream(
                 model, inputs, jobs=args.jobs, explain=args.explain, fail_fast=args.fail_fast
             ):
+                if stage is not None:
+                    stage.update()
                 if "error" in res:
                     failed += 1
                     print(f"honbun: error: {res['source']}: {res['error']}", file=sys.stderr)

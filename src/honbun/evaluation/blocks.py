@@ -22,6 +22,7 @@ from honbun.features.prepared import PreparedPage
 from honbun.features.repetition import SiteContext
 from honbun.gold.dataset import LabelledPage
 from honbun.metrics import PRF, binary_prf, body_text, char3, mean_std
+from honbun.progress import Stage
 
 DOCUMENT_FOLDS = 10
 WORST_BLOCKS = 200  # rows in the error file
@@ -69,14 +70,27 @@ class SystemScores:
         return out
 
 
-def make_folds(gold: list[LabelledPage], scheme: str, seed: int) -> list[np.ndarray]:
-    """Test-index arrays; every page in exactly one test fold; pages never split."""
+def make_folds(
+    gold: list[LabelledPage], scheme: str, seed: int, n_folds: int = 0
+) -> list[np.ndarray]:
+    """Test-index arrays; every page in exactly one test fold; pages never split.
+
+    ``site``: folds grouped by site, so a held-out site is never seen in training; one
+    fold per site (leave-one-site-out) when ``n_folds`` is 0, else ``n_folds`` folds of
+    whole sites (shuffled with ``seed``). ``document``: grouped 10-fold by page.
+    """
     from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
 
     idx = np.arange(len(gold))
     if scheme == "site":
         groups = np.array([g.site for g in gold])
-        splits = LeaveOneGroupOut().split(idx, groups=groups)
+        if n_folds:
+            k = min(n_folds, len(set(groups.tolist())))
+            splits = GroupKFold(n_splits=k, shuffle=True, random_state=seed).split(
+                idx, groups=groups
+            )
+        else:
+            splits = LeaveOneGroupOut().split(idx, groups=groups)
     elif scheme == "document":
         groups = np.array([g.page.doc_id for g in gold])
         n = min(DOCUMENT_FOLDS, len(gold))
@@ -132,10 +146,11 @@ def cross_validate(
     prepared: list[PreparedPage],
     folds: list[np.ndarray],
     jobs: int = 2,
+    name: str = "block model",
 ) -> list[np.ndarray]:
-    """Out-of-fold body probabilities, one array per page (in ``gold`` order), each page
+    """Out-of-fold decision scores, one array per page (in ``gold`` order), each page
     scored by itself."""
-    return _cross_validate(cfg, gold, prepared, folds, jobs, together=False)[0]
+    return _cross_validate(cfg, gold, prepared, folds, jobs, together=False, name=name)[0]
 
 
 def cross_validate_with_context(
@@ -144,10 +159,11 @@ def cross_validate_with_context(
     prepared: list[PreparedPage],
     folds: list[np.ndarray],
     jobs: int = 2,
+    name: str = "block model",
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """:func:`cross_validate`, and the same fold models scoring each fold's pages with
     their site context (:mod:`honbun.features.repetition`; one site per leave-one-site-out fold)."""
-    alone, together = _cross_validate(cfg, gold, prepared, folds, jobs, together=True)
+    alone, together = _cross_validate(cfg, gold, prepared, folds, jobs, together=True, name=name)
     return alone, together
 
 
@@ -158,25 +174,35 @@ def _cross_validate(
     folds: list[np.ndarray],
     jobs: int,
     together: bool,
+    name: str = "block model",
 ) -> list[list[np.ndarray]]:
-    """One list of out-of-fold probabilities (in ``gold`` order) per way of scoring."""
+    """One list of out-of-fold decision scores (in ``gold`` order) per way of scoring."""
     from joblib import Parallel, delayed
 
     labels = [g.y for g in gold]
     n_chunks = max(1, min(len(folds), CHUNKS_PER_JOB * jobs))
     chunks = [list(range(len(folds)))[c::n_chunks] for c in range(n_chunks)]
-    results = Parallel(n_jobs=jobs)(
+    results = Parallel(n_jobs=jobs, return_as="generator")(
         delayed(_run_folds)(cfg, prepared, labels, [folds[i] for i in chunk], together)
         for chunk in chunks
     )
     outs: list[list[np.ndarray | None]] = [[None] * len(gold) for _ in range(1 + together)]
-    for chunk, fold_results in zip(chunks, results, strict=True):
+    with Stage(f"{name}: {len(folds)}-fold CV", len(folds), "fold") as stage:
+        done = list(_counted(chunks, results, stage))
+    for chunk, fold_results in done:
         for f, views in zip(chunk, fold_results, strict=True):
             for out, probas in zip(outs, views, strict=True):
                 for i, p in zip(folds[f], probas, strict=True):
                     out[i] = p
     assert all(o is not None for out in outs for o in out)
     return [[o for o in out if o is not None] for out in outs]
+
+
+def _counted(chunks: list[list[int]], results: Any, stage: Stage) -> Any:
+    """``(chunk, its fold results)`` as each chunk of folds finishes, counted in ``stage``."""
+    for chunk, fold_results in zip(chunks, results, strict=True):
+        stage.update(len(chunk))
+        yield chunk, fold_results
 
 
 def score_model(

@@ -20,6 +20,7 @@ from honbun.features.text import TextItem, prepare_items
 from honbun.gold.dataset import LabelledSentence
 from honbun.labels import LabelConfig
 from honbun.metrics import binary_prf
+from honbun.progress import each
 from honbun.topics.config import TopicConfig
 from honbun.topics.model import TopicTagger
 
@@ -63,7 +64,8 @@ def evaluate_topics(
     for r in range(repeats):
         oof = np.zeros(Y.shape, dtype=float)
         pred = np.zeros(Y.shape, dtype=int)
-        for tr, te in _folds(groups, folds, seed + r):
+        name = f"topics: {folds}-fold CV, seed {r + 1} of {repeats}"
+        for tr, te in each(_folds(groups, folds, seed + r), name, unit="fold"):
             tagger = TopicTagger(cfg, names, lex.words).fit(
                 [items[i] for i in tr], Y[tr], groups[tr]
             )
@@ -229,7 +231,7 @@ def _learning_curve(
 
     rng = np.random.default_rng(seed)
     xs, ys, es = [], [], []
-    for frac in fractions:
+    for frac in each(fractions, "topics: learning curve", unit="training share"):
         scores, n_docs = [], []
         for tr, te in _folds(groups, folds, seed):
             docs = sorted(set(groups[tr].tolist()))

@@ -19,6 +19,7 @@ from honbun import jsonl
 from honbun.boilerplate.config import ModelConfig, text_model_config
 from honbun.boilerplate.model import BlockModel
 from honbun.boilerplate.roles import RoleModel
+from honbun.cache import Cache, code_version, fingerprint
 from honbun.evaluation.baselines import available_text_baselines
 from honbun.evaluation.blocks import (
     SystemScores,
@@ -33,10 +34,10 @@ from honbun.evaluation.blocks import (
 from honbun.experiment.config import Experiment
 from honbun.experiment.report import RunOutput, boilerplate_comparison, plot_block_pr
 from honbun.features.blocks import feature_names
-from honbun.features.prepared import PreparedPage, as_text_page, prepare
+from honbun.features.prepared import PreparedPage, prepare, text_view
 from honbun.gold.dataset import LabelledPage, load_block_gold
 from honbun.labels import LabelConfig
-from honbun.progress import progress
+from honbun.progress import Stage, each, progress
 
 T = TypeVar("T")
 
@@ -47,9 +48,12 @@ class BlockJob:
 
     cfg: ModelConfig  # the HTML model
     text_cfg: ModelConfig  # the text-only model: no DOM features, [boilerplate.text] on top
+    cv_cfg: ModelConfig  # the HTML model as cross-validated ([boilerplate.cv_model] on top)
+    text_cv_cfg: ModelConfig  # the text-only model as cross-validated
     compare: list[str]  # other model kinds cross-validated on the same folds
     baselines: list[str]
-    scheme: str  # "site" (leave-one-site-out) or "document"
+    scheme: str  # "site" (grouped by site) or "document"
+    folds: int  # grouped folds; 0: one per site (leave-one-site-out)
 
     @classmethod
     def from_experiment(cls, exp: Experiment) -> BlockJob:
@@ -57,10 +61,21 @@ class BlockJob:
         compare = list(sec.pop("compare", []))
         baselines = list(sec.pop("baselines", ["all-body", "rule"]))
         scheme = sec.pop("cv", "site")
+        folds = int(sec.pop("cv_folds", 0))
+        cv_only = dict(sec.pop("cv_model", {}))  # cheaper settings inside the CV only
         sec.pop("enabled", None)
         text = dict(sec.pop("text", {}))
         cfg = ModelConfig.from_dict(sec, exp.seed)
-        return cls(cfg, text_model_config(sec, text, exp.seed), compare, baselines, scheme)
+        text_cfg = text_model_config(sec, text, exp.seed)
+        cv_cfg = ModelConfig.from_dict({**sec, **cv_only}, exp.seed)
+        text_cv_cfg = text_model_config({**sec, **cv_only}, {**text, **cv_only}, exp.seed)
+        return cls(cfg, text_cfg, cv_cfg, text_cv_cfg, compare, baselines, scheme, folds)
+
+    @property
+    def cv_name(self) -> str:
+        if self.scheme == "document":
+            return "grouped 10-fold by page"
+        return f"{self.folds}-fold grouped by site" if self.folds else "leave-one-site-out"
 
 
 def train_boilerplate(
@@ -70,19 +85,21 @@ def train_boilerplate(
     ``out``, the fitted models (for the bundle) are returned."""
     job = BlockJob.from_experiment(exp)
     html, text = gold_pages(exp, labels, out)
-    progress(f"boilerplate: tokenising and featurising {len(html)} HTML pages")
-    prepared = timed(out, "boilerplate_prepare_s", lambda: prepare_all(html, job.cfg))
-    folds = make_folds(html, job.scheme, exp.seed)
-    systems, oof = html_systems(job, html, prepared, folds, out)
+    cache = Cache.from_env()
+    prepared = timed(out, "boilerplate_prepare_s", lambda: prepare_all(html, job.cfg, cache))
+    folds = make_folds(html, job.scheme, exp.seed, job.folds)
+    systems, oof = html_systems(job, html, prepared, folds, out, cache)
     t_gold = html + text
-    t_pages = [as_text_page(p, job.text_cfg.features) for p in prepared]
-    t_pages += prepare_all(text, job.text_cfg)
-    t_oof, t_html, t_dump = text_model_cv(job, html, text, t_pages, exp.seed, out)
+    t_pages = prepare_all(t_gold, job.text_cfg, cache, as_text=True)
+    t_oof, t_html, t_dump = text_model_cv(job, html, text, t_pages, exp.seed, out, cache)
     fold_ids = [[html[i].page.doc_id for i in f] for f in folds]
     report(job, html, len(text), prepared, systems, oof, fold_ids, (t_html, t_dump), out)
     out.plots.append(plot_block_pr(html, oof, run_dir / "boilerplate_pr.png"))
-    progress("boilerplate: final models on all pages")
-    return final_models(job, labels, exp.seed, (html, prepared, oof), (t_gold, t_pages, t_oof), out)
+    models = final_models(
+        job, labels, exp.seed, (html, prepared, oof), (t_gold, t_pages, t_oof), out, cache
+    )
+    out.timings["boilerplate_cache_hits"] = float(cache.hits)
+    return models
 
 
 def timed(out: RunOutput, key: str, fn: Callable[[], T]) -> T:
@@ -112,8 +129,37 @@ def gold_pages(
     ]
 
 
-def prepare_all(gold: list[LabelledPage], cfg: ModelConfig) -> list[PreparedPage]:
-    return [prepare(g.page, cfg.features, g.site) for g in gold]
+def prepare_all(
+    gold: list[LabelledPage], cfg: ModelConfig, cache: Cache, as_text: bool = False
+) -> list[PreparedPage]:
+    """Each page tokenised and featurised for ``cfg`` (``as_text``: seen as a text dump, as
+    the text-only model sees every page), read from the cache when the page, its site, the
+    feature settings and the reading and feature code are unchanged."""
+    code = code_version("read", "features")
+    what = "text-only model" if as_text else "HTML model"
+    out = []
+    for g in each(gold, f"boilerplate: featurising pages for the {what}", unit="page"):
+        page = text_view(g.page) if as_text else g.page
+        key = fingerprint(page.content_hash(), g.site, cfg.features, code)
+        out.append(
+            cache.fetch("features", key, lambda p=page, g=g: prepare(p, cfg.features, g.site))
+        )
+    return out
+
+
+def _cv_key(
+    kind: str,
+    cfg: ModelConfig,
+    gold: list[LabelledPage],
+    pages: list[PreparedPage],
+    folds: list[np.ndarray],
+) -> str:
+    """What a cross-validation's result depends on: its kind, the model settings, every
+    page's features (by their content) and labels, the folds and all of honbun's code."""
+    return fingerprint(
+        kind, cfg, [(p.page.content_hash(), p.site, g.y) for g, p in zip(gold, pages, strict=True)],
+        folds, code_version("."),
+    )  # fmt: skip
 
 
 def html_systems(
@@ -122,14 +168,23 @@ def html_systems(
     prepared: list[PreparedPage],
     folds: list[np.ndarray],
     out: RunOutput,
+    cache: Cache,
 ) -> tuple[list[SystemScores], list[np.ndarray]]:
     """Every system on the HTML pages, same folds: the model (each held-out page alone,
     and with its site context), the comparison models and the baselines; and the model's
     out-of-fold decision scores."""
-    cfg = job.cfg
-    progress(f"boilerplate: {cfg.model} model, {job.scheme} CV ({len(folds)} folds)")
+    cfg = job.cv_cfg
+    key = _cv_key("cv-with-context", cfg, html, prepared, folds)
     oof, oof_site = timed(
-        out, "boilerplate_cv_s", lambda: cross_validate_with_context(cfg, html, prepared, folds)
+        out,
+        "boilerplate_cv_s",
+        lambda: cache.fetch(
+            "cv",
+            key,
+            lambda: cross_validate_with_context(
+                cfg, html, prepared, folds, name=f"boilerplate: {cfg.model} model"
+            ),
+        ),
     )
     systems = [score_model(f"honbun-{cfg.model}", html, oof, cfg.threshold)]
     # The same fold models, each held-out fold's pages scored together with their site
@@ -137,9 +192,15 @@ def html_systems(
     systems.append(score_model(f"honbun-{cfg.model}-site-context", html, oof_site, cfg.threshold))
     for name in job.compare:
         if name != cfg.model:
-            progress(f"boilerplate: {name} model for the comparison, same folds")
             alt = ModelConfig(**{**cfg.__dict__, "model": name})
-            p = cross_validate(alt, html, prepared, folds)
+            key = _cv_key("cv", alt, html, prepared, folds)
+            p = cache.fetch(
+                "cv",
+                key,
+                lambda alt=alt: cross_validate(
+                    alt, html, prepared, folds, name=f"boilerplate: {alt.model} model (comparison)"
+                ),
+            )
             systems.append(score_model(f"honbun-{name}", html, p, alt.threshold))
     progress(f"boilerplate: baselines {', '.join(job.baselines)}")
     systems += score_block_baselines(html)
@@ -158,14 +219,24 @@ def text_model_cv(
     t_pages: list[PreparedPage],
     seed: int,
     out: RunOutput,
+    cache: Cache,
 ) -> tuple[list[np.ndarray], dict[str, float], dict[str, float]]:
     """The text-only model, cross-validated on the HTML pages seen as text dumps plus the
     real text dumps: its out-of-fold scores and its summaries on each kind."""
     t_gold = html + text
-    t_folds = make_folds(t_gold, job.scheme, seed)
-    progress(f"boilerplate: text-only model, {job.scheme} CV ({len(t_folds)} folds)")
+    t_folds = make_folds(t_gold, job.scheme, seed, job.folds)
+    cfg = job.text_cv_cfg
+    key = _cv_key("cv", cfg, t_gold, t_pages, t_folds)
     t_oof = timed(
-        out, "text_model_cv_s", lambda: cross_validate(job.text_cfg, t_gold, t_pages, t_folds)
+        out,
+        "text_model_cv_s",
+        lambda: cache.fetch(
+            "cv",
+            key,
+            lambda: cross_validate(
+                cfg, t_gold, t_pages, t_folds, name="boilerplate: text-only model"
+            ),
+        ),
     )
     scores = score_model("honbun-text", t_gold, t_oof, job.text_cfg.threshold)
     fold_ids = [[t_gold[i].page.doc_id for i in f] for f in t_folds]
@@ -198,10 +269,14 @@ def report(
     main = rows[0][1]
     out.metrics["boilerplate_char3_f1"] = main["char3_f1_macro"]
     out.metrics["boilerplate_block_f1"] = main["block_f1"]
-    cv_name = "leave-one-site-out" if job.scheme == "site" else "grouped 10-fold by page"
+    inside = (
+        " (inside the CV: " + _differences(job.cfg, job.cv_cfg) + ")"
+        if job.cv_cfg != job.cfg
+        else ""
+    )
     heading = (
         f"Body vs boilerplate, {len(html)} HTML pages from {len({g.site for g in html})} sites, "
-        f"{cv_name} CV ({len(fold_ids)} folds), threshold {job.cfg.threshold}."
+        f"{job.cv_name} CV ({len(fold_ids)} folds), threshold {job.cfg.threshold}{inside}."
     )
     out.tables["boilerplate_comparison.md"] = boilerplate_comparison(
         systems, rows, html, n_text, t_html, t_dump, heading
@@ -213,6 +288,11 @@ def report(
     out.tables["boilerplate_per_page.json"] = json.dumps(per_page, ensure_ascii=False, indent=1)
 
 
+def _differences(a: ModelConfig, b: ModelConfig) -> str:
+    """The settings of ``b`` that differ from ``a``'s, as ``name = value``."""
+    return ", ".join(f"{k} = {v}" for k, v in b.__dict__.items() if a.__dict__.get(k) != v)
+
+
 def final_models(
     job: BlockJob,
     labels: LabelConfig,
@@ -220,19 +300,21 @@ def final_models(
     html_side: tuple[list[LabelledPage], list[PreparedPage], list[np.ndarray]],
     text_side: tuple[list[LabelledPage], list[PreparedPage], list[np.ndarray]],
     out: RunOutput,
+    cache: Cache,
 ) -> dict[str, Any]:
-    """Both block models and their role models fitted on all pages (the role models read
-    the out-of-fold decision scores, as they will read unseen pages' scores)."""
+    """Both block models, fitted on all pages with the full settings, and their role
+    models (which read the out-of-fold decision scores, as they will read unseen pages')."""
     html, prepared, oof = html_side
     t_gold, t_pages, t_oof = text_side
-    html_model = timed(
-        out, "boilerplate_fit_s", lambda: BlockModel(job.cfg).fit(prepared, [g.y for g in html])
-    )
-    text_model = timed(
-        out,
-        "text_model_fit_s",
-        lambda: BlockModel(job.text_cfg).fit(t_pages, [g.y for g in t_gold]),
-    )
+
+    def fit(cfg: ModelConfig, gold: list[LabelledPage], pages: list[PreparedPage]) -> BlockModel:
+        key = _cv_key("fit", cfg, gold, pages, [])
+        return cache.fetch("models", key, lambda: BlockModel(cfg).fit(pages, [g.y for g in gold]))
+
+    with Stage(f"boilerplate: fitting the HTML model on all {len(html)} pages"):
+        html_model = timed(out, "boilerplate_fit_s", lambda: fit(job.cfg, html, prepared))
+    with Stage(f"boilerplate: fitting the text-only model on all {len(t_gold)} pages"):
+        text_model = timed(out, "text_model_fit_s", lambda: fit(job.text_cfg, t_gold, t_pages))
     role_html = RoleModel(labels.roles, seed).fit(prepared, [g.roles for g in html], oof)
     role_text = RoleModel(labels.roles, seed).fit(t_pages, [g.roles for g in t_gold], t_oof)
     return {

@@ -9,6 +9,7 @@ keep their blank lines (one ``"\\n"`` per blank line), so a gap in the source st
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 
 from honbun.read.sentences import split_text
@@ -131,6 +132,12 @@ class Page:
         if self._sentences is None:
             self._sentences = split_page(self)
         return self._sentences
+
+    def content_hash(self) -> str:
+        """SHA-256 of everything a loader made of the page (text, blocks with their DOM
+        context, meta): what the features computed from it depend on."""
+        doc = self.to_json(sentences=False)
+        return hashlib.sha256(json.dumps(doc, sort_keys=True).encode("utf-8")).hexdigest()
 
     def to_json(self, sentences: bool = True) -> dict[str, object]:
         out: dict[str, object] = {
