@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import stat
 from pathlib import Path
 
 import pytest
@@ -211,6 +213,62 @@ def test_failure_midway_creates_no_output_file(cli, tmp_path: Path, monkeypatch)
         cli("segment", str(SEED_FILES[0]), "-o", str(target))
     assert not target.exists()
     assert list(target.parent.iterdir()) == []
+
+
+# --------------------------------------------------- output errors and permissions
+def test_output_into_a_read_only_place_is_one_line_naming_the_file(cli, tmp_path: Path) -> None:
+    """Before: a Python traceback. (A file where a folder should be fails as root too.)"""
+    blocker = tmp_path / "results"
+    blocker.write_text("a file, not a folder", "utf-8")
+    target = blocker / "out.jsonl"
+    rc, out, err = cli("segment", str(SEED_FILES[0]), "-o", str(target))
+    assert (rc, out) == (1, "")
+    assert err.splitlines() == [f"honbun: error: cannot write {target}: File exists"]
+    rc, _, err = cli("segment", str(SEED_FILES[0]), "-o", str(tmp_path))
+    assert (rc, err) == (1, f"honbun: error: cannot write {tmp_path}: Is a directory\n")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_output_into_a_read_only_folder(cli, tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        rc, _, err = cli("segment", str(SEED_FILES[0]), "-o", str(folder / "out.jsonl"))
+    finally:
+        folder.chmod(0o755)
+    assert rc == 1
+    assert err == f"honbun: error: cannot write {folder / 'out.jsonl'}: Permission denied\n"
+
+
+def test_a_refused_temp_file_is_one_line_naming_the_output(cli, tmp_path, monkeypatch) -> None:
+    import tempfile
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    target = tmp_path / "out.jsonl"
+    rc, _, err = cli("segment", str(SEED_FILES[0]), "-o", str(target))
+    assert (rc, err) == (1, f"honbun: error: cannot write {target}: Permission denied\n")
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o077])
+def test_outputs_get_the_permissions_of_the_umask(umask: int, tmp_path: Path) -> None:
+    """Before: 0600 files and 0700 model folders (tempfile's), whatever the umask."""
+    from honbun.atomic import write_text
+    from honbun.labels import load_labels
+    from honbun.scoring.bundle import ModelBundle
+
+    old = os.umask(umask)
+    try:
+        write_text(tmp_path / "out.txt", "x")
+        saved = ModelBundle("m", load_labels()).save(tmp_path / "models", "")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "out.txt").stat().st_mode) == 0o666 & ~umask
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o777 & ~umask
+    assert stat.S_IMODE((saved / "card.json").stat().st_mode) == 0o666 & ~umask
 
 
 # ----------------------------------------------------------- NUL bytes, deep nesting
