@@ -27,8 +27,9 @@ from honbun.read.page import Page, TooManyBlocks
 from honbun.read.text import LineTooLong, parse_text
 
 MAX_PAGE_BYTES = 8 * 1024 * 1024  # no real news page is this large; a bigger file is data
-# No real page has this many blocks (our largest has a few thousand); scoring one this
-# large takes about 30 s and 2 GB (benchmarks/bench_page_size.py), under PAGE_TIMEOUT_S.
+# No real page has this many blocks (the largest of our 92 pages has 926). Scoring is linear in
+# blocks: 200,000 short ones take about 21 s of CPU and 1.3 GB, 8 MB of paragraphs (75,000
+# blocks) about 25 s and 1.2 GB (benchmarks/bench_page_size.py), within PAGE_TIMEOUT_S.
 MAX_PAGE_BLOCKS = 200_000
 BINARY_SNIFF_BYTES = 8192
 # NUL bytes a text page may carry (a crawler's or an editor's stray bytes): they are
