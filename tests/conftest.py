@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -74,3 +75,70 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str
         return rc, out, err
 
     return run
+
+
+# ------------------------------------------------------------- a model, a Spark session
+def needs_spark() -> None:
+    pytest.importorskip("pyspark")
+    pytest.importorskip("pyarrow")
+    if shutil.which("java") is None:
+        pytest.skip("Spark needs Java: no java on PATH")
+
+
+def _usable(path: Path) -> bool:
+    """The model loads and scores a seed page with this checkout's code (not a stale build)."""
+    import honbun
+
+    if not (path / "model.joblib").exists():
+        return False
+    try:
+        res = honbun.load_model(str(path)).score(SEED_FILES[0])
+    except Exception:
+        return False
+    return "error" not in res
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """$HONBUN_TEST_MODEL, else models/default, else models/smoke, else (all missing or stale)
+    the tiny test config trained now (about a minute)."""
+    if os.environ.get("HONBUN_TEST_MODEL"):
+        return os.environ["HONBUN_TEST_MODEL"]
+    for name in ("default", "smoke"):
+        if _usable(REPO / "models" / name):
+            return str(REPO / "models" / name)
+    from honbun.experiment.config import load_experiment
+    from honbun.experiment.train import run
+
+    tmp = tmp_path_factory.mktemp("model")
+    exp = load_experiment(REPO / "tests/fixtures/tiny.toml")  # the fast test config
+    return run(exp, models_dir=tmp, runs_dir=tmp / "runs", track=False)["model"]
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """A local Spark session (two cores, no UI, loopback); skips without PySpark or Java."""
+    needs_spark()
+    from pyspark.sql import SparkSession
+
+    env = pytest.MonkeyPatch()
+    env.setenv("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON", sys.executable))
+    env.setenv("SPARK_LOCAL_IP", "127.0.0.1")
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("honbun-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.memory", "1g")
+        .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "2")  # several batches
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+    env.undo()

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import random
+import stat
 from pathlib import Path
 
 import pytest
 
 from conftest import SEED_FILES
 from honbun.errors import PageError
+from honbun.jsonl import JsonlSink
 from honbun.read.files import MAX_PAGE_BYTES, iter_pages, load_page, page_from_bytes
 from honbun.read.page import Page
 
@@ -178,18 +181,20 @@ def test_output_written_even_when_some_inputs_fail(cli, tmp_path: Path) -> None:
 
 
 def test_failure_midway_leaves_no_partial_output(cli, tmp_path: Path, monkeypatch) -> None:
+    # A page that fails is an error record (it is reported); a failure of the writer
+    # itself stops the command, and the output must not be left half-written.
     target = tmp_path / "segments.jsonl"
     target.write_text("previous complete output\n", "utf-8")
     calls = []
-    original = Page.to_json
+    original = JsonlSink.write
 
-    def flaky(self, sentences=True):
-        calls.append(self.doc_id)
+    def flaky(self, record):
+        calls.append(record["doc_id"])
         if len(calls) == 2:
             raise RuntimeError("disk on fire")
-        return original(self, sentences)
+        return original(self, record)
 
-    monkeypatch.setattr(Page, "to_json", flaky)
+    monkeypatch.setattr(JsonlSink, "write", flaky)
     with pytest.raises(RuntimeError, match="disk on fire"):
         cli("segment", *map(str, SEED_FILES), "-o", str(target))
     assert len(calls) == 2  # the first page had been written to the temp file
@@ -200,11 +205,92 @@ def test_failure_midway_leaves_no_partial_output(cli, tmp_path: Path, monkeypatc
 def test_failure_midway_creates_no_output_file(cli, tmp_path: Path, monkeypatch) -> None:
     target = tmp_path / "new" / "segments.jsonl"
 
-    def broken(self, sentences=True):
+    def broken(self, record):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(Page, "to_json", broken)
+    monkeypatch.setattr(JsonlSink, "write", broken)
     with pytest.raises(RuntimeError):
         cli("segment", str(SEED_FILES[0]), "-o", str(target))
     assert not target.exists()
     assert list(target.parent.iterdir()) == []
+
+
+# --------------------------------------------------- output errors and permissions
+def test_output_into_a_read_only_place_is_one_line_naming_the_file(cli, tmp_path: Path) -> None:
+    """Before: a Python traceback. (A file where a folder should be fails as root too.)"""
+    blocker = tmp_path / "results"
+    blocker.write_text("a file, not a folder", "utf-8")
+    target = blocker / "out.jsonl"
+    rc, out, err = cli("segment", str(SEED_FILES[0]), "-o", str(target))
+    assert (rc, out) == (1, "")
+    assert err.splitlines() == [f"honbun: error: cannot write {target}: File exists"]
+    rc, _, err = cli("segment", str(SEED_FILES[0]), "-o", str(tmp_path))
+    assert (rc, err) == (1, f"honbun: error: cannot write {tmp_path}: Is a directory\n")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_output_into_a_read_only_folder(cli, tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        rc, _, err = cli("segment", str(SEED_FILES[0]), "-o", str(folder / "out.jsonl"))
+    finally:
+        folder.chmod(0o755)
+    assert rc == 1
+    assert err == f"honbun: error: cannot write {folder / 'out.jsonl'}: Permission denied\n"
+
+
+def test_a_refused_temp_file_is_one_line_naming_the_output(cli, tmp_path, monkeypatch) -> None:
+    import tempfile
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    target = tmp_path / "out.jsonl"
+    rc, _, err = cli("segment", str(SEED_FILES[0]), "-o", str(target))
+    assert (rc, err) == (1, f"honbun: error: cannot write {target}: Permission denied\n")
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o077])
+def test_outputs_get_the_permissions_of_the_umask(umask: int, tmp_path: Path) -> None:
+    """Before: 0600 files and 0700 model folders (tempfile's), whatever the umask."""
+    from honbun.atomic import write_text
+    from honbun.labels import load_labels
+    from honbun.scoring.bundle import ModelBundle
+
+    old = os.umask(umask)
+    try:
+        write_text(tmp_path / "out.txt", "x")
+        saved = ModelBundle("m", load_labels()).save(tmp_path / "models", "")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "out.txt").stat().st_mode) == 0o666 & ~umask
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o777 & ~umask
+    assert stat.S_IMODE((saved / "card.json").stat().st_mode) == 0o666 & ~umask
+
+
+# ----------------------------------------------------------- NUL bytes, deep nesting
+def test_a_few_stray_nul_bytes_are_dropped() -> None:
+    """Before: two NUL bytes made the whole page "binary"."""
+    data = "<html><body><p>本文\x00です。</p><p>二つ目\x00の段落。</p></body></html>".encode()
+    page = page_from_bytes(data, "nul.html")
+    assert [b.text for b in page.blocks] == ["本文です。", "二つ目の段落。"]
+    text = page_from_bytes("一行目\x00\n二行目\n".encode(), "nul.txt")
+    assert text.text == "一行目\n二行目"
+    with pytest.raises(PageError, match="binary file"):  # a real binary file still is one
+        page_from_bytes(b"\x7fELF\x02\x01\x01" + b"\x00" * 40 + b"text" * 50, "a.out")
+    with pytest.raises(PageError, match="binary file: 40 NUL bytes"):  # NULs past the head
+        page_from_bytes(b"text " * 2000 + b"\x00" * 40, "tail.txt")
+
+
+@pytest.mark.parametrize("depth", [5_000, 50_000])
+def test_deep_nesting_keeps_its_text(depth: int) -> None:
+    """Before: libxml2 stopped at depth 2,048 and the page was 'empty: no text'."""
+    inner = "<html><body>" + "<div>" * depth + "深い本文です。" + "</div>" * depth
+    page = page_from_bytes((inner + "<p>後の段落。</p></body></html>").encode(), "deep.html")
+    assert [b.text for b in page.blocks] == ["深い本文です。", "後の段落。"]
+    levels = "<html><body>" + "<div>層" * depth + "</div>" * depth + "</body></html>"
+    page = page_from_bytes(levels.encode(), "levels.html")
+    assert page.text.count("層") == depth  # every level's text, flattened below a depth

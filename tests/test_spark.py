@@ -1,14 +1,13 @@
 """Tests for honbun.serve.spark: Spark scoring gives exactly what ``honbun score`` gives.
 
-Skipped without PySpark or Java. Spark runs in local mode (two cores, no UI, loopback).
+Skipped without PySpark or Java. Spark runs in local mode (two cores, no UI, loopback);
+the session and the model are fixtures of conftest.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -30,71 +29,6 @@ HTML_PAGES = [  # (doc_id, file, format given to Spark; None = sniff)
         None,
     ),
 ]
-
-
-def _needs_spark() -> None:
-    pytest.importorskip("pyspark")
-    pytest.importorskip("pyarrow")
-    if shutil.which("java") is None:
-        pytest.skip("Spark needs Java: no java on PATH")
-
-
-def _usable(path: Path) -> bool:
-    """The model loads and scores a seed page with this checkout's code (not a stale build)."""
-    import honbun
-
-    if not (path / "model.joblib").exists():
-        return False
-    try:
-        res = honbun.load_model(str(path)).score(sorted((ROOT / "seeds").glob("*.txt"))[0])
-    except Exception:
-        return False
-    return "error" not in res
-
-
-@pytest.fixture(scope="session")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """$HONBUN_TEST_MODEL, else models/default, else models/smoke, else (all missing or stale)
-    the tiny test config trained now (about a minute)."""
-    if os.environ.get("HONBUN_TEST_MODEL"):
-        return os.environ["HONBUN_TEST_MODEL"]
-    for name in ("default", "smoke"):
-        if _usable(ROOT / "models" / name):
-            return str(ROOT / "models" / name)
-    from honbun.experiment.config import load_experiment
-    from honbun.experiment.train import run
-
-    tmp = tmp_path_factory.mktemp("model")
-    exp = load_experiment(ROOT / "tests/fixtures/tiny.toml")  # the fast test config
-    return run(exp, models_dir=tmp, runs_dir=tmp / "runs", track=False)["model"]
-
-
-@pytest.fixture(scope="session")
-def spark():
-    _needs_spark()
-    from pyspark.sql import SparkSession
-
-    env = pytest.MonkeyPatch()
-    env.setenv("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON", sys.executable))
-    env.setenv("SPARK_LOCAL_IP", "127.0.0.1")
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("honbun-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.memory", "1g")
-        .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.default.parallelism", "2")
-        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "2")  # several batches
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
-    env.undo()
 
 
 @pytest.fixture(scope="session")

@@ -83,6 +83,13 @@ def test_rare_label_falls_back_to_its_lexicon(tagger: TopicTagger) -> None:
     assert expl["sanctions"] == [("lex:sanctions", rule.hit)]
 
 
+def test_explanations_of_a_batch_are_those_of_each_item_alone(tagger: TopicTagger) -> None:
+    texts = ["ロシアへの部隊派遣が続く。", "", "制裁を科す。", "派遣社員を募集する。", "天気。"]
+    together = tagger.explain([TextItem(t) for t in texts])
+    assert together == [tagger.explain([TextItem(t)])[0] for t in texts]
+    assert together[0]["deployment"]  # something to compare
+
+
 def test_without_lexicon_features_a_rare_label_is_learned() -> None:
     items, Y, groups = _data()
     cfg = TopicConfig(lexicon_features=False)

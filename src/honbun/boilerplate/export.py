@@ -28,6 +28,10 @@ from honbun.features.design import dense_design, own_columns, stage2_design
 from honbun.features.prepared import PreparedPage, split_rows, stacked_counts
 from honbun.features.repetition import Repetition, SiteContext
 
+# Rows a forest walks at once: its temporaries are (rows × trees) and (rows × 2 columns)
+# arrays, 15 KB a row with 150 trees, so a page of 200,000 blocks needed 3 GB at once.
+FOREST_ROWS = 1024
+
 
 # ------------------------------------------------------------------ gradient boosting
 @dataclass
@@ -62,6 +66,10 @@ class Forest:
         +inf; otherwise each step tests for NaN.
         """
         X = np.asarray(X, dtype=np.float64)
+        if len(X) > FOREST_ROWS:  # rows are independent: bound the temporaries below
+            return np.concatenate(
+                [self.raw(X[i : i + FOREST_ROWS]) for i in range(0, len(X), FOREST_ROWS)]
+            )
         n, d = X.shape
         node = np.broadcast_to(self.roots, (n, len(self.roots))).copy()
         child, lowered = self._children()

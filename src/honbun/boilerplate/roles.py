@@ -17,6 +17,8 @@ import numpy as np
 from honbun.decision import expit
 from honbun.features.prepared import PreparedPage
 
+ROLE_ROWS = 4096  # blocks the role scorer takes at once (its temporaries are rows × features)
+
 
 class RoleModel:
     """``fit(pages, roles, p_body)`` / ``predict(pages, p_body, labels)``; one array per page."""
@@ -84,6 +86,10 @@ class RoleScorer:
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """``(n, n_roles)``: each role's logistic score, normalised to sum to 1."""
+        if len(X) > ROLE_ROWS:  # rows are independent: bound the (rows × d) temporaries
+            return np.vstack(
+                [self.predict_proba(X[i : i + ROLE_ROWS]) for i in range(0, len(X), ROLE_ROWS)]
+            )
         # Row by row (not a matrix product, whose rounding can depend on the number of
         # rows): a page scored alone or in a batch gets the same bits.
         scaled = (X - self.mean) / self.scale

@@ -349,6 +349,7 @@ def keep_subheadings(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
     and a block that a drop rule set to :data:`DROPPED` stays dropped.
     """
     body = proba >= DECISION
+    first_body = int(np.argmax(body)) if body.any() else len(body)
     blocks = p.page.blocks
     keep = [
         i
@@ -359,7 +360,7 @@ def keep_subheadings(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
         and len(b.text) <= SUBHEADING_MAX_CHARS
         and body[i + 1]
         and _not_heading(blocks[i + 1])
-        and body[:i].any()
+        and first_body < i  # body before it (body[:i].any() per heading was quadratic)
     ]
     return raised(proba, *keep) if keep else proba
 

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
+from honbun.atomic import WriteError
 from honbun.version import __version__
 
 Handler = Callable[[argparse.Namespace], int]
@@ -47,6 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return handler(args)
     except BrokenPipeError:
         return 0
+    except WriteError as exc:  # -o into a read-only or missing place: say which file
+        print(f"honbun: error: {exc}", file=sys.stderr)
+        return 1
     except Terminated:
         print("honbun: terminated", file=sys.stderr)
         return 143

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from honbun.cli import inputs as cli_inputs
+
 
 def run(args: argparse.Namespace) -> int:
     import sys
@@ -12,7 +14,7 @@ def run(args: argparse.Namespace) -> int:
     from honbun.errors import PageError
     from honbun.jsonl import JsonlSink
     from honbun.progress import Stage
-    from honbun.read.files import expand_paths, load_page
+    from honbun.read.files import load_page
     from honbun.scoring.batch import score_stream
     from honbun.scoring.model import load_model
     from honbun.scoring.render import render
@@ -23,7 +25,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"honbun: error: {exc}", file=sys.stderr)
         return 2
 
-    paths = list(expand_paths(args.paths))
+    paths = cli_inputs.page_paths(args)
+    if not paths:
+        print("honbun: error: no pages to score among the inputs", file=sys.stderr)
+        return 1
 
     def items():
         for path in paths:
@@ -82,6 +87,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "Results stream in input order; a page that fails gets an error record.",
     )
     p.add_argument("paths", nargs="+", metavar="PATH")
+    cli_inputs.add_arguments(p)
     p.add_argument("--model", default="models/default", help="model directory or MLflow URI")
     p.add_argument("--format", choices=["jsonl", "text", "markdown"], default="jsonl")
     p.add_argument("--jobs", type=int, default=1, help="worker processes (order is kept)")

@@ -452,6 +452,36 @@ def _text_score(b: Block) -> float:
     return len(b.text) * (1.0 - link) * (1.0 if sentence else 0.25)
 
 
+def ancestor_chains(blocks: list[Block]) -> tuple[list[list[int]], list[int]]:
+    """Each block's DOM ancestors, element first (what :meth:`DomContext.ancestors` lists),
+    as integer ids shared across the page's blocks, and the length of each id's XPath.
+
+    Two blocks share an id exactly where they share an ancestor XPath. Building every
+    ancestor's XPath string costs depth² characters per block; here each XPath's chain is
+    its own id before its parent's chain, made once per distinct XPath. Chains may be
+    shared between blocks: read them, do not change them.
+    """
+    key_len: list[int] = []
+    known: dict[str, list[int]] = {"": []}
+
+    def chain_of(xpath: str) -> list[int]:
+        todo = []  # the XPath and its prefixes not seen yet, innermost first
+        while xpath not in known:
+            todo.append(xpath)
+            cut = xpath.rfind("/")
+            xpath = xpath[:cut] if cut >= 0 else ""  # no "/": the part before the first
+        chain = known[xpath]
+        for path in reversed(todo):
+            if path.rfind("/") >= 0:  # an element step (the part before the first "/" is not)
+                chain = [len(key_len), *chain]
+                key_len.append(len(path))
+            known[path] = chain
+        return chain
+
+    chains = [chain_of(b.dom.xpath) if b.dom is not None else [] for b in blocks]
+    return chains, key_len
+
+
 def structure_features(page: Page) -> np.ndarray:
     """Template groups, parents and containers of each block: ``(n, len(structure_names()))``.
 
@@ -463,6 +493,8 @@ def structure_features(page: Page) -> np.ndarray:
     block is inside the ancestor with the most :func:`_text_score` per unit of its own
     length-weighted impurity (the densest text container), and that container's share of
     the page's text score. NaN without a DOM.
+
+    Linear in blocks × depth: each group's columns are computed once, not per member.
     """
     blocks = page.blocks
     n = len(blocks)
@@ -475,14 +507,22 @@ def structure_features(page: Page) -> np.ndarray:
     scores = np.array([_text_score(b) for b in blocks])
     page_score = max(1e-9, scores.sum())
     sigs = [template_signature(b) for b in blocks]
-    chains = [b.dom.ancestors() if b.dom is not None else [] for b in blocks]
+    chains, key_len = ancestor_chains(blocks)
     groups: dict[str, list[int]] = defaultdict(list)
     for i, s in enumerate(sigs):
         groups[s].append(i)
-    chars: dict[str, float] = defaultdict(float)
-    link_chars: dict[str, float] = defaultdict(float)
-    text_sc: dict[str, float] = defaultdict(float)
-    count: dict[str, int] = defaultdict(int)
+    group_cols = {
+        s: [
+            math.log1p(len(g)),
+            lengths[g].sum() / total,
+            float(np.mean(["。" in blocks[j].text for j in g])),
+        ]
+        for s, g in groups.items()
+    }
+    chars: dict[int, float] = defaultdict(float)
+    link_chars: dict[int, float] = defaultdict(float)
+    text_sc: dict[int, float] = defaultdict(float)
+    count: dict[int, int] = defaultdict(int)
     for i, chain in enumerate(chains):
         for a in chain:
             chars[a] += lengths[i]
@@ -490,15 +530,12 @@ def structure_features(page: Page) -> np.ndarray:
             text_sc[a] += scores[i]
             count[a] += 1
     # Densest container: most text score, discounted by the characters that are not text.
-    best = max(text_sc, key=lambda a: (text_sc[a] ** 2 / max(1.0, chars[a]), -len(a)))
+    best = max(text_sc, key=lambda a: (text_sc[a] ** 2 / max(1.0, chars[a]), -key_len[a]))
     for i, chain in enumerate(chains):
-        g = groups[sigs[i]]
         parent = chain[1] if len(chain) > 1 else chain[0]
         near = next((a for a in chain if count[a] >= CONTAINER_MIN_BLOCKS), chain[-1])
         out[i] = [
-            math.log1p(len(g)),
-            lengths[g].sum() / total,
-            float(np.mean(["。" in blocks[j].text for j in g])),
+            *group_cols[sigs[i]],
             math.log1p(count[parent]),
             chars[parent] / total,
             chars[near] / total,

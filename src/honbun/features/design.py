@@ -14,7 +14,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from honbun.features.blocks import template_signature
+from honbun.features.blocks import ancestor_chains, template_signature
 from honbun.features.prepared import PreparedPage, split_rows
 from honbun.features.repetition import Repetition, SiteContext
 
@@ -70,10 +70,10 @@ def container_features(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
     if not has_dom:
         return out
     lengths = p.lengths
-    chains = [b.dom.ancestors() if b.dom else [] for b in p.page.blocks]
-    body: dict[str, float] = defaultdict(float)
-    total: dict[str, float] = defaultdict(float)
-    count: dict[str, int] = defaultdict(int)
+    chains, key_len = ancestor_chains(p.page.blocks)
+    body: dict[int, float] = defaultdict(float)
+    total: dict[int, float] = defaultdict(float)
+    count: dict[int, int] = defaultdict(int)
     for i, chain in enumerate(chains):
         for a in chain:
             body[a] += proba[i] * lengths[i]
@@ -81,7 +81,7 @@ def container_features(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
             count[a] += 1
     page_body = _expected_body_chars(proba, lengths)
     score = {a: (body[a] / page_body) * (body[a] / max(1.0, total[a])) for a in body}
-    best = max(score, key=lambda a: (score[a], -len(a)))
+    best = max(score, key=lambda a: (score[a], -key_len[a]))
     best_purity = body[best] / max(1.0, total[best])
     for i, chain in enumerate(chains):
         containers = [a for a in chain if count[a] >= CONTAINER_MIN_BLOCKS]
@@ -141,13 +141,26 @@ def span_features(proba: np.ndarray) -> np.ndarray:
     high = np.flatnonzero(proba >= HIGH_P)
     idx = np.arange(n)
     if len(high):
-        dist = np.abs(idx[:, None] - high[None, :]).min(axis=1).astype(float)
+        # The likely body blocks on either side of each block (searchsorted: a blocks ×
+        # likely-body-blocks distance matrix made long pages quadratic in time and memory).
+        after = np.searchsorted(high, idx)
+        left = high[np.maximum(after - 1, 0)]
+        right = high[np.minimum(after, len(high) - 1)]
+        dist = np.minimum(np.abs(idx - left), np.abs(right - idx)).astype(float)
         inside = (idx >= high[0]) & (idx <= high[-1])
     else:
         dist, inside = np.full(n, float(n)), np.zeros(n, dtype=bool)
     return np.column_stack(
         [np.full(n, top), proba - top, proba / max(top, 1e-9), np.log1p(dist), inside]
     )
+
+
+def _window_max(s1: np.ndarray, w: int) -> np.ndarray:
+    """Column-wise max of ``s1[i - w : i + w + 1]`` (clipped to the page) for each row ``i``."""
+    n, k = s1.shape
+    padded = np.vstack([np.full((w, k), -np.inf), s1, np.full((w, k), -np.inf)])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * w + 1, axis=0)
+    return windows.max(axis=-1)[:n]
 
 
 def stack_features(p: PreparedPage, s1: np.ndarray) -> np.ndarray:
@@ -163,7 +176,7 @@ def stack_features(p: PreparedPage, s1: np.ndarray) -> np.ndarray:
     for w in STACK_SMOOTH:
         lo, hi = np.maximum(0, idx - w), np.minimum(n, idx + w + 1)
         feats.append((csum[hi] - csum[lo]) / (hi - lo)[:, None])
-        feats.append(np.array([s1[a:b].max(axis=0) for a, b in zip(lo, hi, strict=True)]))
+        feats.append(_window_max(s1, w))
     page_mean = np.repeat(s1.mean(axis=0, keepdims=True), n, axis=0)
     rank = s1.argsort(axis=0).argsort(axis=0) / max(1, n - 1)
     main = s1[:, 0]

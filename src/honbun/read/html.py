@@ -8,12 +8,13 @@ ancestor, whose DOM context is recorded for the model.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import lxml.etree
 import lxml.html
 
 from honbun.read.normalize import clean_whitespace
-from honbun.read.page import REGIONS, DomContext, Page, assemble
+from honbun.read.page import REGIONS, DomContext, Page, TooManyBlocks, assemble
 
 BLOCK_TAGS = frozenset(
     [
@@ -104,8 +105,17 @@ ROLE_REGIONS = {
 }
 MAX_TOKENS = 24  # class/id tokens kept per block, nearest element first
 MAX_DEPTH = 600  # deeper nesting (broken or hostile markup) is flattened to its text
+# libxml2 stops parsing at depth 2048 (huge_tree or not) and the rest of the page is lost:
+# a page that reaches it is parsed again with the tags opened deeper than this removed.
+FLATTEN_DEPTH = 1000
+# Elements that never hold content, so their start tag opens no level of nesting.
+VOID_TAGS = frozenset({
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta",
+    "param", "source", "track", "wbr",
+})  # fmt: skip
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_TAG = re.compile(r"<(/?)([A-Za-z][^\s/>]*)[^>]*?(/?)>")
 _TOKEN_SPLIT = re.compile(r"[\s_\-:./]+")
 _CAMEL = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
@@ -115,11 +125,35 @@ class MalformedHtml(ValueError):
     pass
 
 
-def parse_html(text: str, doc_id: str, source: str, meta: dict[str, str] | None = None) -> Page:
-    """Parse decoded HTML into a Page of blocks with DOM context."""
+def parse_html(
+    text: str,
+    doc_id: str,
+    source: str,
+    meta: dict[str, str] | None = None,
+    max_blocks: int | None = None,
+) -> Page:
+    """Parse decoded HTML into a Page of blocks with DOM context. More than
+    ``max_blocks`` blocks raise TooManyBlocks (the walk stops there)."""
     text = _XML_DECL.sub("", text, count=1)
     if not text.strip():
         raise MalformedHtml("no HTML content")
+    root, too_deep = _parse(text)
+    if too_deep:  # the parser gave up at its depth limit: keep the text nested beyond it
+        root, _ = _parse(flatten_deep(text, FLATTEN_DEPTH))
+    info = dict(meta or {})
+    info.update(_head_meta(root))
+    walker = _Walker(max_blocks)
+    body = root.find("body")
+    start = body if body is not None else root
+    # The walk computes every element's XPath from its parent's (libxml2's getpath scans
+    # all siblings of every step, which made pages with thousands of <p> quadratic).
+    walker.walk(start, 0, root.getroottree().getpath(start))
+    walker.flush()
+    return assemble(doc_id, source, "html", walker.pieces, info)
+
+
+def _parse(text: str) -> tuple[lxml.html.HtmlElement, bool]:
+    """The document's root, and whether the parser stopped at its nesting limit."""
     # huge_tree: without it libxml2 silently drops everything nested deeper than 256.
     parser = lxml.html.HTMLParser(
         remove_comments=True, remove_pis=True, recover=True, huge_tree=True
@@ -128,13 +162,45 @@ def parse_html(text: str, doc_id: str, source: str, meta: dict[str, str] | None 
         root = lxml.html.document_fromstring(text, parser=parser)
     except (lxml.etree.ParserError, ValueError) as exc:
         raise MalformedHtml(f"HTML parse failed: {exc}") from exc
-    info = dict(meta or {})
-    info.update(_head_meta(root))
-    walker = _Walker()
-    body = root.find("body")
-    walker.walk(body if body is not None else root, 0)
-    walker.flush()
-    return assemble(doc_id, source, "html", walker.pieces, info)
+    too_deep = any(
+        e.type_name == "ERR_RESOURCE_LIMIT" and "depth" in e.message.lower()
+        for e in parser.error_log
+    )
+    return root, too_deep
+
+
+def flatten_deep(text: str, limit: int) -> str:
+    """``text`` without the tags opened deeper than ``limit`` (nor their end tags): their
+    text stays, as the text of the element at depth ``limit``.
+
+    Depth is counted on the raw tags (void elements and ``<x/>`` open none), so markup
+    that leaves many elements open is flattened sooner than the parser would nest it;
+    it runs only on pages that reached the parser's limit.
+    """
+    out: list[str] = []
+    depth, pos = 0, 0
+    dropped: Counter[str] = Counter()  # end tags still to drop, per tag
+    for m in _TAG.finditer(text):
+        closing, name, self_closing = m.group(1), m.group(2).lower(), m.group(3)
+        if closing:
+            keep = not dropped[name]
+            if keep:
+                depth = max(0, depth - 1)
+            else:
+                dropped[name] -= 1
+        elif name in VOID_TAGS or self_closing:
+            keep = True
+        else:
+            keep = depth < limit
+            if keep:
+                depth += 1
+            else:
+                dropped[name] += 1
+        if not keep:
+            out.append(text[pos : m.start()])
+            pos = m.end()
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def _head_meta(root: lxml.html.HtmlElement) -> dict[str, str]:
@@ -152,12 +218,13 @@ def _head_meta(root: lxml.html.HtmlElement) -> dict[str, str]:
 class _Walker:
     """Accumulates inline text and flushes it as blocks at block boundaries."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_blocks: int | None = None) -> None:
+        self.max_blocks = max_blocks
         self.pieces: list[tuple[str, str, DomContext | None]] = []
         self._parts: list[str] = []
         self._link_chars = 0
-        self._owner: lxml.html.HtmlElement | None = None
-        self._block_stack: list[lxml.html.HtmlElement] = []
+        self._owner: tuple[lxml.html.HtmlElement, str] | None = None
+        self._block_stack: list[tuple[lxml.html.HtmlElement, str]] = []  # (element, XPath)
         self._in_link = 0
         self._in_pre = 0
 
@@ -180,13 +247,16 @@ class _Walker:
             for line in lines:
                 text = clean_whitespace(line)
                 if text:
-                    dom = dom or _context(self._owner, ratio)
+                    dom = dom or _context(*self._owner, ratio)
                     self.pieces.append((text, dom.tag, dom))
+            if self.max_blocks is not None and len(self.pieces) > self.max_blocks:
+                raise TooManyBlocks(self.max_blocks)
         self._parts = []
         self._link_chars = 0
         self._owner = None
 
-    def walk(self, el: lxml.html.HtmlElement, depth: int) -> None:
+    def walk(self, el: lxml.html.HtmlElement, depth: int, path: str) -> None:
+        """Walk ``el`` (at XPath ``path``) and its descendants."""
         tag = el.tag if isinstance(el.tag, str) else ""
         tag = tag.lower()
         if not tag or tag in DROP_TAGS or _hidden(el):
@@ -200,18 +270,31 @@ class _Walker:
         is_block = tag in BLOCK_TAGS
         if is_block:
             self.flush()
-            self._block_stack.append(el)
+            self._block_stack.append((el, path))
         self._in_link += tag == "a"
         self._in_pre += tag == "pre"
         self._add(el.text)
-        for child in el:
-            self.walk(child, depth + 1)
+        for child, step in zip(el, _steps(el), strict=True):
+            self.walk(child, depth + 1, f"{path}/{step}")
             self._add(child.tail)
         if is_block:  # flush before leaving <pre>, so its lines stay separate blocks
             self.flush()
             self._block_stack.pop()
         self._in_link -= tag == "a"
         self._in_pre -= tag == "pre"
+
+
+def _steps(el: lxml.html.HtmlElement) -> list[str]:
+    """The last XPath step of each child of ``el``, as libxml2's getpath writes it: the
+    tag, with its position among same-tag siblings (``p[3]``) when it has any."""
+    tags = [c.tag if isinstance(c.tag, str) else "" for c in el]
+    total = Counter(tags)
+    seen: Counter[str] = Counter()
+    out = []
+    for tag in tags:
+        seen[tag] += 1
+        out.append(tag if total[tag] == 1 else f"{tag}[{seen[tag]}]")
+    return out
 
 
 def _hidden(el: lxml.html.HtmlElement) -> bool:
@@ -230,7 +313,7 @@ def _tokens(el: lxml.html.HtmlElement) -> list[str]:
     return out
 
 
-def _context(owner: lxml.html.HtmlElement, link_ratio: float) -> DomContext:
+def _context(owner: lxml.html.HtmlElement, xpath: str, link_ratio: float) -> DomContext:
     chain = [owner, *owner.iterancestors()]
     tags = [str(e.tag).lower() for e in chain if isinstance(e.tag, str)]
     regions: set[str] = set()
@@ -257,5 +340,5 @@ def _context(owner: lxml.html.HtmlElement, link_ratio: float) -> DomContext:
         link_ratio=link_ratio,
         depth=len(tags) - 1,
         regions=frozenset(regions),
-        xpath=owner.getroottree().getpath(owner),
+        xpath=xpath,
     )

@@ -18,6 +18,14 @@ from honbun.read.sentences import split_text
 REGIONS = ("header", "nav", "footer", "aside", "article", "main")
 
 
+class TooManyBlocks(ValueError):
+    """A loader found more blocks than its caller's limit (it stops there: a page of
+    millions of blocks costs time and memory before it is refused)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"too many blocks: more than {limit:,} (limit {limit:,} per page)")
+
+
 @dataclass(frozen=True, slots=True)
 class DomContext:
     """Where an HTML block sits in the DOM.

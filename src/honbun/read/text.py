@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from honbun.read.normalize import clean_whitespace, unify_newlines
-from honbun.read.page import Block, Page
+from honbun.read.page import Block, Page, TooManyBlocks
 
 # A "line" longer than this is not a line of a page dump (minified data, a binary blob
 # decoded by luck): refuse it rather than build one giant block.
@@ -14,12 +14,18 @@ class LineTooLong(ValueError):
     pass
 
 
-def parse_text(text: str, doc_id: str, source: str, meta: dict[str, str] | None = None) -> Page:
+def parse_text(
+    text: str,
+    doc_id: str,
+    source: str,
+    meta: dict[str, str] | None = None,
+    max_blocks: int | None = None,
+) -> Page:
     """Split a text dump into line blocks, keeping blank-line runs as gaps.
 
     The page text is the cleaned lines joined by ``"\\n"``, blank lines inside the page
     kept (leading and trailing ones dropped); ``gap_before``/``gap_after`` count the
-    blank lines around each block.
+    blank lines around each block. More than ``max_blocks`` blocks raise TooManyBlocks.
     """
     lines = unify_newlines(text).split("\n")
     for number, line in enumerate(lines, 1):
@@ -34,6 +40,8 @@ def parse_text(text: str, doc_id: str, source: str, meta: dict[str, str] | None 
     while first < len(cleaned) and not cleaned[first]:
         first += 1
     cleaned = cleaned[first:]
+    if max_blocks is not None and sum(1 for line in cleaned if line) > max_blocks:
+        raise TooManyBlocks(max_blocks)
 
     blocks: list[Block] = []
     pos = 0

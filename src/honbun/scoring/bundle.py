@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from honbun.atomic import WriteError, umask_mode
 from honbun.labels import LabelConfig
 from honbun.version import __version__
 
@@ -107,10 +108,14 @@ class ModelBundle:
         import joblib
 
         root = Path(root)
-        root.mkdir(parents=True, exist_ok=True)
         target = root / self.name
-        tmp = Path(tempfile.mkdtemp(prefix=f".{self.name}.", suffix=".tmp", dir=root))
         try:
+            root.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{self.name}.", suffix=".tmp", dir=root))
+        except OSError as exc:
+            raise WriteError(target, exc) from exc
+        try:
+            os.chmod(tmp, umask_mode(directory=True))  # mkdtemp's is 0700, whatever the umask
             joblib.dump(self, tmp / MODEL_FILE, compress=3)
             with open(tmp / SCORING_FILE, "wb") as f:
                 pickle.dump(self.for_scoring(), f, protocol=pickle.HIGHEST_PROTOCOL)

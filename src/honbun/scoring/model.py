@@ -73,10 +73,9 @@ class Model:
 
     def prepare(self, page: Page | str | Path) -> Prepared:
         """Read (a path) and featurise one page: the per-page half of :meth:`score`."""
-        if not isinstance(page, Page):
-            from honbun.read.files import load_page
+        from honbun.read.files import check_size, load_page
 
-            page = load_page(page)
+        page = check_size(page) if isinstance(page, Page) else load_page(page)
         return prepare_page(self.bundle, page)
 
     def score_prepared(self, pages: list[Prepared], explain: bool = False) -> list[Result]:

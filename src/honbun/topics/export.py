@@ -222,9 +222,12 @@ class TopicScorer:
         """Per item and label: the terms with the largest coefficient × feature value."""
         R, C, V = self._design(items)
         names = self.feature_names()
+        # Each item's entries in their order in the design (a mask per item was quadratic).
+        by_row = np.argsort(R, kind="stable")
+        bounds = np.searchsorted(R[by_row], np.arange(len(items) + 1))
         out = []
         for r in range(len(items)):
-            mine = r == R
+            mine = by_row[bounds[r] : bounds[r + 1]]
             cols, vals = C[mine], V[mine]
             order = np.argsort(cols, kind="stable")
             cols, vals = cols[order], vals[order]
