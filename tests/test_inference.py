@@ -12,16 +12,16 @@ import numpy as np
 import pytest
 
 from honbun.boilerplate.config import ModelConfig
-from honbun.boilerplate.export import export_forest, export_linear
+from honbun.boilerplate.export import export_linear
 from honbun.boilerplate.model import BlockModel
 from honbun.boilerplate.roles import export_role_model
-from honbun.boilerplate.trees import QuantizedHGB
 from honbun.features.hashing import codepoints, ngram_counts, ngram_keys
 from honbun.features.prepared import prepare
 from honbun.features.text import TextItem, page_items, prepare_items
 from honbun.read.tokens import block_tokens, cut_tokens, tokenize
 from honbun.topics.config import TopicConfig
 from honbun.topics.model import TopicTagger
+from honbun.trees import QuantizedHGB, export_forest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -195,7 +195,7 @@ def test_stack_variants_average_stacks_fitted_on_their_own_site_folds(pages_and_
 def test_stacks_on_the_same_site_folds_fit_their_shared_rounds_once(
     pages_and_labels, monkeypatch
 ) -> None:
-    from honbun.boilerplate.trees import QuantizedHGB
+    from honbun.trees import QuantizedHGB
 
     pages, labels = pages_and_labels
     fits = []

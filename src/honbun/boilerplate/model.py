@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from honbun.boilerplate.config import DENSE_CLIP, ModelConfig
-from honbun.boilerplate.trees import QuantizedHGB
 from honbun.decision import BLOCK_THRESHOLDS, DECISION, best_threshold
 from honbun.features.bags import HASH_BITS, SparseDesign
 from honbun.features.blocks import feature_names
@@ -41,6 +40,7 @@ from honbun.features.design import dense_design, own_columns, stage2_design
 from honbun.features.prepared import PreparedPage, block_groups, split_rows, stacked_counts
 from honbun.features.repetition import Repetition
 from honbun.metrics import page_char_f1
+from honbun.trees import QuantizedHGB
 
 if TYPE_CHECKING:  # scipy is imported where it is used: scoring does without it
     import scipy.sparse as sp

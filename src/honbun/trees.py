@@ -1,0 +1,200 @@
+"""Gradient-boosted trees, the model family the block and topic models share: trained
+on features binned by unweighted quantiles (:class:`QuantizedHGB`, scikit-learn), scored as
+flat numpy node arrays (:class:`Forest`, what ``honbun score`` runs).
+
+scikit-learn's ``HistGradientBoostingClassifier`` bins features itself, but with sample
+weights it computes *weighted* percentiles one by one, which costs more than the boosting;
+:class:`QuantizedHGB` bins first. Scoring never bins: :func:`export_forest` turns each
+"bin <= t" split into "value <= edge[t]".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from honbun.decision import expit
+
+# Rows a forest walks at once: its temporaries are (rows × trees) and (rows × 2 columns)
+# arrays, 15 KB a row with 150 trees, so a page of 200,000 blocks needed 3 GB at once.
+FOREST_ROWS = 1024
+
+
+# --------------------------------------------------------------- gradient boosting
+class QuantizedHGB:
+    """Histogram gradient boosting on features binned here, by unweighted quantiles.
+
+    scikit-learn bins features itself, but with sample weights it computes *weighted*
+    percentiles one by one, which costs more than the boosting. Binning first (the same
+    quantiles it would use without weights) leaves it at most ``max_bins`` distinct
+    values per feature, where it takes the fast path. NaN stays NaN (its own bin).
+    """
+
+    def __init__(self, max_bins: int = 63, random_state: int = 0, **params: Any) -> None:
+        self.max_bins = max_bins
+        self.random_state = random_state
+        self.params = params
+        self.edges_: list[np.ndarray] = []
+        self.model_: Any = None
+
+    def _bin(self, X: np.ndarray) -> np.ndarray:
+        return bin_columns(X, self.keep_, self.edges_)
+
+    def fit(
+        self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None
+    ) -> QuantizedHGB:
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        X = np.asarray(X, dtype=np.float64)
+        self.keep_ = ~np.all(np.isnan(X), axis=0)
+        q = np.linspace(0, 100, self.max_bins + 1)[1:-1]
+        self.edges_ = []
+        for j in np.flatnonzero(self.keep_):
+            col = X[:, j][~np.isnan(X[:, j])]
+            values = np.unique(col)
+            if len(values) <= self.max_bins:
+                edges = (values[1:] + values[:-1]) / 2
+            else:
+                edges = np.unique(np.percentile(col, q, method="averaged_inverted_cdf"))
+            self.edges_.append(edges)
+        # No early stopping: it would hold out a random 10% of blocks (leaking pages
+        # across its split) and make the model depend on that draw.
+        self.model_ = HistGradientBoostingClassifier(
+            max_bins=self.max_bins,
+            early_stopping=False,
+            random_state=self.random_state,
+            **self.params,
+        )
+        self.model_.fit(self._bin(X), y, sample_weight=sample_weight)
+        return self
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return self.model_.predict_proba(self._bin(np.asarray(X, dtype=np.float64)))
+
+
+def bin_columns(X: np.ndarray, keep: np.ndarray, edges: list[np.ndarray]) -> np.ndarray:
+    """Quantile bins of the ``keep`` columns of ``X``, ``(n, keep.sum())`` float32; NaN stays NaN.
+
+    Columns that were NaN for every training row are dropped (scikit-learn 1.9.1 fails
+    binning them; a text-only model has no DOM, so its container features are).
+    """
+    X = np.asarray(X, dtype=np.float64)[:, keep]
+    out = np.empty(X.shape, dtype=np.float32)
+    for j, e in enumerate(edges):
+        col = X[:, j]
+        out[:, j] = np.searchsorted(e, col, side="left")
+        out[np.isnan(col), j] = np.nan
+    return out
+
+
+# ------------------------------------------------------------------ gradient boosting
+@dataclass
+class Forest:
+    """A binary HistGradientBoosting model as flat node arrays (all trees concatenated).
+
+    ``predict_proba(X)`` takes the raw features ``(n, d)`` and returns ``(n, 2)``. The
+    trees were grown on :class:`~honbun.boilerplate.QuantizedHGB`'s quantile bins; a split
+    "bin <= t" is the same test as "x <= edges[t]" on the raw value (the bin of ``x`` is
+    the number of edges below it), so the export stores raw thresholds and never bins.
+    """
+
+    roots: np.ndarray  # (n_trees,) node index of each tree's root, deepest tree first
+    tree_depth: np.ndarray  # (n_trees,) steps to a leaf in each tree (non-increasing)
+    feature: np.ndarray  # (n_nodes,) split column of X
+    threshold: np.ndarray  # (n_nodes,) go left when x <= threshold
+    missing_left: np.ndarray  # (n_nodes,) bool: NaN goes left
+    left: np.ndarray  # (n_nodes,) child indices; a leaf is its own child (rows stay)
+    right: np.ndarray
+    value: np.ndarray  # (n_nodes,) leaf values (raw log-odds), 0 on split nodes
+    baseline: float
+
+    _walk: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
+
+    def raw(self, X: np.ndarray) -> np.ndarray:
+        """Log-odds of the positive class, ``(n,)``: baseline + one leaf value per tree.
+
+        All trees descend together, one level per step. NaN needs no test of its own:
+        a node whose missing values go left reads a copy of ``X`` with NaN as -inf, the
+        others a copy with NaN as +inf (and "x <= +inf" thresholds lowered to the
+        largest float, which every finite value still passes). That needs ``X`` free of
+        +inf; otherwise each step tests for NaN.
+        """
+        X = np.asarray(X, dtype=np.float64)
+        if len(X) > FOREST_ROWS:  # rows are independent: bound the temporaries below
+            return np.concatenate(
+                [self.raw(X[i : i + FOREST_ROWS]) for i in range(0, len(X), FOREST_ROWS)]
+            )
+        n, d = X.shape
+        node = np.broadcast_to(self.roots, (n, len(self.roots))).copy()
+        child, lowered = self._children()
+        nan = np.isnan(X)
+        exact = not np.isposinf(X).any()
+        if exact:  # [NaN as +inf | NaN as -inf], flat
+            flat = np.hstack([np.where(nan, np.inf, X), np.where(nan, -np.inf, X)]).ravel()
+            feature, threshold = self.feature + d * self.missing_left, lowered
+            base = (np.arange(n) * 2 * d)[:, None]
+        else:
+            flat, feature, threshold = X.ravel(), self.feature, self.threshold
+            base = (np.arange(n) * d)[:, None]
+        for step in range(int(self.tree_depth[0]) if len(self.roots) else 0):
+            k = int(np.count_nonzero(self.tree_depth > step))  # trees still descending
+            at = node[:, :k]
+            x = flat[base + feature[at]]
+            right = ~(x <= threshold[at])
+            if not exact:
+                right &= ~(self.missing_left[at] & np.isnan(x))
+            node[:, :k] = child[2 * at + right]
+        return self.baseline + self.value[node].sum(axis=1)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_walk": None}  # derived: rebuilt on first use
+
+    def _children(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(2 n_nodes,)`` left and right child of each node interleaved, and the
+        thresholds with +inf lowered to the largest float where NaN goes right."""
+        if self._walk is None:
+            child = np.stack([self.left, self.right], axis=1).ravel()
+            top = ~self.missing_left & (self.threshold == np.inf)
+            lowered = np.where(top, np.finfo(np.float64).max, self.threshold)
+            self._walk = (child, lowered)
+        return self._walk
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        p = expit(self.raw(X))
+        return np.column_stack([1 - p, p])
+
+
+def export_forest(q: Any) -> Forest:
+    """A :class:`Forest` from a fitted :class:`~honbun.boilerplate.QuantizedHGB`."""
+    model = q.model_
+    trees = [it[0].nodes for it in model._predictors]  # binary: one tree per iteration
+    trees.sort(key=lambda t: -int(t["depth"].max()))  # the sum does not care about order
+    sizes = np.array([len(t) for t in trees])
+    roots = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    offset = np.repeat(roots, sizes)
+    nodes = np.concatenate(trees)
+    leaf = nodes["is_leaf"].astype(bool)
+    kept = np.flatnonzero(q.keep_)  # QuantizedHGB's columns -> columns of X
+    own = np.arange(len(nodes))
+    feature = np.where(leaf, 0, nodes["feature_idx"]).astype(np.int64)
+    threshold = np.full(len(nodes), np.inf)
+    for i in np.flatnonzero(~leaf):
+        edges = q.edges_[feature[i]]
+        t = float(np.floor(nodes["num_threshold"][i]))  # bins are integers: bin <= t
+        if t < 0:  # below every bin: only NaN can go left
+            threshold[i] = -np.inf
+        elif t < len(edges):  # else (t >= the last bin, or inf: a NaN-only split) stays inf
+            threshold[i] = edges[int(t)]
+    return Forest(
+        roots=roots,
+        tree_depth=np.array([int(t["depth"].max()) for t in trees], dtype=np.int64),
+        feature=np.where(leaf, 0, kept[feature]),
+        threshold=threshold,
+        missing_left=nodes["missing_go_to_left"].astype(bool),
+        left=np.where(leaf, own, nodes["left"].astype(np.int64) + offset),
+        right=np.where(leaf, own, nodes["right"].astype(np.int64) + offset),
+        value=np.where(leaf, nodes["value"], 0.0),
+        baseline=float(np.ravel(model._baseline_prediction)[0]),
+    )
