@@ -52,3 +52,25 @@ def rescale(proba: np.ndarray, threshold: float) -> np.ndarray:
     low = proba * DECISION / t
     high = DECISION + (proba - t) * (1 - DECISION) / (1 - t)
     return np.where(proba < t, low, high)
+
+
+def platt(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """``(a, b)`` of the logistic map ``expit(a * logit(p) + b)`` that calibrates the
+    probabilities ``p`` to the 0/1 outcomes ``y`` (Platt scaling; identity when ``y`` is
+    constant)."""
+    if y.min() == y.max():
+        return 1.0, 0.0
+    from sklearn.linear_model import LogisticRegression
+
+    lr = LogisticRegression(C=100.0).fit(logit(p)[:, None], y)
+    return float(lr.coef_[0, 0]), float(lr.intercept_[0])
+
+
+def calibrate(p: np.ndarray, a: float, b: float) -> np.ndarray:
+    """``p`` through the Platt map ``(a, b)``."""
+    return expit(a * logit(p) + b)
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    q = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(q / (1 - q))

@@ -38,14 +38,18 @@ def evaluate_saved(model_dir: Path, annotations: Path, labels_path: str) -> dict
             "block_f1": b.f1 if b else None,
         }
     if bundle.topic_model is not None:
-        sents = load_topic_gold(labels, annotations)
-        if sents:
+        sents = load_topic_gold(labels, annotations, context=True)  # documents read whole
+        done = [s.topics is not None for s in sents]
+        if any(done):
             names = labels.topic_names
-            Y = np.array([[int(n in s.topics) for n in names] for s in sents])
-            P = bundle.topic_model.predict([s.item() for s in sents])
+            docs = np.array([s.doc_id for s in sents])
+            P = bundle.topic_model.predict([s.item() for s in sents], docs)[done]
+            Y = np.array(
+                [[int(n in s.topics) for n in names] for s in sents if s.topics is not None]
+            )
             per = {n: binary_prf(Y[:, k], P[:, k]).f1 for k, n in enumerate(names)}
             report["topics"] = {
-                "sentences": len(sents),
+                "sentences": int(sum(done)),
                 "f1": per,
                 "macro_f1": float(np.mean(list(per.values()))),
             }

@@ -1,15 +1,24 @@
-"""Evaluation of the topic tagger against the lexicon baseline, on the same folds.
+"""Evaluation of the topic tagger against the keyword lexicon, on the same folds.
 
-Folds are grouped by document (no sentence of a document is in both train and test) and
-repeated with several seeds. Per label: precision, recall, F1 (model and lexicon) and
-average precision (model); micro and macro F1 with their spread over folds; hard
-negatives (gold-negative sentences that contain one of the label's lexicon words, e.g.
-派遣社員 for deployment), where the model should stay silent and the lexicon cannot;
-a learning curve (macro F1 against the number of training documents) as a PNG.
+Two schemes, out-of-fold predictions pooled over all gold sentences:
+
+- grouped by document (``cv_folds`` folds × ``cv_repeats`` seeds): no sentence of a
+  document is both trained and tested on;
+- leave one source out: every source in turn is held out whole, so the tagger is measured
+  on writing it never saw. ``sources = "collection"`` holds out each annotation folder (NHK,
+  the web articles, livedoor, the seeds, the pages); ``"site"`` holds out publishers (the
+  documents' sites, ``cv_folds`` folds of whole sites).
+
+Per label: precision, recall, F1 (model and lexicon) and average precision; hard negatives
+(gold sentences without any topic that a label's lexicon fires on: 派遣社員, 防災訓練,
+制裁金 …), and how many of them the model tags; a reliability plot of the calibrated
+probabilities; a learning curve when asked. Unannotated sentences of a gold document
+(``topics`` None) are predicted with their document, for context, and never scored.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import astuple, dataclass, field
 from pathlib import Path
 
@@ -20,9 +29,12 @@ from honbun.features.text import TextItem, prepare_items
 from honbun.gold.dataset import LabelledSentence
 from honbun.labels import LabelConfig
 from honbun.metrics import binary_prf
-from honbun.progress import each
+from honbun.progress import Stage, each
 from honbun.topics.config import TopicConfig
 from honbun.topics.model import TopicTagger
+
+SHOWN_COLLECTIONS = ("pages", "seeds")  # whose text a report may quote (others: licence)
+Split = tuple[np.ndarray, np.ndarray]
 
 
 @dataclass
@@ -32,13 +44,91 @@ class TopicReport:
     plots: list[Path] = field(default_factory=list)
 
 
-def _folds(groups: np.ndarray, n: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+@dataclass
+class TopicData:
+    """The gold as the evaluation reads it: every sentence of every gold document."""
+
+    sentences: list[LabelledSentence]
+    items: list[TextItem]
+    Y: np.ndarray  # (n, K) 0/1, -1 on unannotated context sentences
+    L: np.ndarray  # (n, K) 0/1: the label's lexicon fires
+    docs: np.ndarray  # (n,) document of each sentence (contiguous, in reading order)
+    names: tuple[str, ...]
+
+    @classmethod
+    def of(cls, gold: list[LabelledSentence], labels: LabelConfig, cfg: TopicConfig) -> TopicData:
+        names = labels.topic_names
+        items = prepare_items([s.item() for s in gold], cfg.stop_pos, cfg.context)
+        Y = np.array(
+            [[-1] * len(names) if s.topics is None else [int(n in s.topics) for n in names]
+             for s in gold], dtype=int,
+        ).reshape(len(gold), len(names))  # fmt: skip
+        lex = Lexicon.from_config(labels)
+        fired = lex.fired([s.text for s in gold])
+        L = np.array([[int(n in f) for n in names] for f in fired], dtype=int).reshape(Y.shape)
+        return cls(gold, items, Y, L, np.array([s.doc_id for s in gold]), names)
+
+    @property
+    def labelled(self) -> np.ndarray:
+        return (self.Y >= 0).all(axis=1)
+
+    def groups(self, by: str) -> np.ndarray:
+        """Each sentence's document, collection (annotation folder) or site."""
+        if by == "document":
+            return self.docs
+        return np.array([getattr(s, by) for s in self.sentences])
+
+
+def document_splits(data: TopicData, folds: int, seed: int) -> list[Split]:
     from sklearn.model_selection import GroupKFold
 
-    k = min(n, len(set(groups.tolist())))
-    return list(
-        GroupKFold(n_splits=k, shuffle=True, random_state=seed).split(groups, groups=groups)
-    )
+    g = data.groups("document")
+    k = min(folds, len(set(g.tolist())))
+    return list(GroupKFold(n_splits=k, shuffle=True, random_state=seed).split(g, groups=g))
+
+
+def source_splits(data: TopicData, by: str, folds: int, seed: int) -> list[Split]:
+    """Whole sources held out: one fold per collection, or ``folds`` folds of sites."""
+    from sklearn.model_selection import GroupKFold, LeaveOneGroupOut
+
+    if by == "collection":
+        g = data.groups("collection")
+        return list(LeaveOneGroupOut().split(g, groups=g))
+    g = data.groups("site")
+    k = min(folds, len(set(g.tolist())))
+    return list(GroupKFold(n_splits=k, shuffle=True, random_state=seed).split(g, groups=g))
+
+
+def cross_validate(
+    data: TopicData,
+    cfg: TopicConfig,
+    lexicon: dict[str, list[str]],
+    splits: list[Split],
+    name: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold probabilities and decisions ``(n, K)`` of every sentence (each fold's
+    model tags its test documents whole, with their context sentences)."""
+    P = np.zeros(data.Y.shape)
+    D = np.zeros(data.Y.shape, dtype=int)
+    with Stage(name, len(splits), "fold") as stage:
+        for tr, te in splits:
+            tagger = TopicTagger(cfg, data.names, lexicon).fit(
+                [data.items[i] for i in tr], data.Y[tr], data.docs[tr]
+            )
+            P[te] = tagger.predict_proba([data.items[i] for i in te], data.docs[te])
+            D[te] = (P[te] >= tagger.thresholds_).astype(int)
+            stage.update()
+    return P, D
+
+
+def label_scores(Y: np.ndarray, D: np.ndarray) -> np.ndarray:
+    """``(K, 3)`` precision, recall, F1 per label."""
+    return np.array([astuple(binary_prf(Y[:, k], D[:, k])) for k in range(Y.shape[1])])
+
+
+def hard_negatives(data: TopicData) -> np.ndarray:
+    """Annotated sentences without any topic that at least one lexicon fires on."""
+    return data.labelled & (data.Y.sum(axis=1) == 0) & (data.L.sum(axis=1) > 0)
 
 
 def evaluate_topics(
@@ -50,140 +140,152 @@ def evaluate_topics(
     curve: list[float],
     seed: int,
     run_dir: Path,
+    sources: tuple[str, ...] = ("collection",),
 ) -> TopicReport:
-    names = labels.topic_names
-    items = prepare_items([s.item() for s in gold], cfg.stop_pos, cfg.context)
-    Y = np.array([[int(n in s.topics) for n in names] for s in gold], dtype=int)
-    groups = np.array([s.doc_id for s in gold])
-    lex = Lexicon.from_config(labels)
-    L = np.array([[int(n in lex.labels(s.text)) for n in names] for s in gold], dtype=int)
+    data = TopicData.of(gold, labels, cfg)
+    lexicon = Lexicon.from_config(labels).words
+    lab = data.labelled
+    Y, L = data.Y[lab], data.L[lab]
+    names = data.names
     rep = TopicReport()
 
-    oof_runs = []
-    fold_rows: list[dict[str, float]] = []
+    runs = []  # (probabilities, decisions) of each seed of the document-grouped CV
     for r in range(repeats):
-        oof = np.zeros(Y.shape, dtype=float)
-        pred = np.zeros(Y.shape, dtype=int)
-        name = f"topics: {folds}-fold CV, seed {r + 1} of {repeats}"
-        for tr, te in each(_folds(groups, folds, seed + r), name, unit="fold"):
-            tagger = TopicTagger(cfg, names, lex.words).fit(
-                [items[i] for i in tr], Y[tr], groups[tr]
+        splits = document_splits(data, folds, seed + r)
+        runs.append(
+            cross_validate(
+                data,
+                cfg,
+                lexicon,
+                splits,
+                f"topics: {folds}-fold CV by document, seed {r + 1} of {repeats}",
             )
-            proba = tagger.predict_proba([items[i] for i in te])
-            oof[te] = proba
-            pred[te] = (proba >= tagger.thresholds_).astype(int)
-            fold_rows.append(_fold_scores(Y[te], pred[te], L[te]))
-        oof_runs.append((oof, pred))
-
-    from sklearn.metrics import average_precision_score
-
-    lines = [
-        f"Topics: {len(gold)} sentences from {len(set(groups.tolist()))} documents; "
-        f"{folds}-fold CV grouped by document × {repeats} seeds; thresholds tuned per label "
-        "inside each training fold.",
-        "",
-        "| label | gold + | model P | model R | model F1 | model AP | lexicon P | lexicon R "
-        "| lexicon F1 | hard negatives | model FP on them | lexicon FP on them |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    per_label_f1, lex_f1 = [], []
-    for k, name in enumerate(names):
-        mp = [astuple(binary_prf(Y[:, k], pred[:, k])) for _, pred in oof_runs]
-        ap = [
-            average_precision_score(Y[:, k], oof[:, k]) if Y[:, k].sum() else float("nan")
-            for oof, _ in oof_runs
-        ]
-        lp = astuple(binary_prf(Y[:, k], L[:, k]))
-        hard = (Y[:, k] == 0) & (L[:, k] == 1)
-        model_fp = np.mean([float(np.sum(pred[hard, k])) for _, pred in oof_runs])
-        m = np.mean(mp, axis=0)
-        per_label_f1.append(m[2])
-        lex_f1.append(lp[2])
-        rep.metrics.update(
-            {
-                f"{name}.f1": float(m[2]), f"{name}.precision": float(m[0]), f"{name}.recall": float(m[1]),
-                f"{name}.ap": float(np.nanmean(ap)) if not np.all(np.isnan(ap)) else float("nan"),
-                f"{name}.lexicon_f1": lp[2], f"{name}.hard_negatives": float(hard.sum()),
-                f"{name}.model_fp_hard": float(model_fp), f"{name}.lexicon_fp_hard": float(hard.sum()),
-            }
-        )  # fmt: skip
-        lines.append(
-            f"| {name} | {int(Y[:, k].sum())} | {m[0]:.3f} | {m[1]:.3f} | {m[2]:.3f} | {np.nanmean(ap):.3f} "
-            f"| {lp[0]:.3f} | {lp[1]:.3f} | {lp[2]:.3f} | {int(hard.sum())} | {model_fp:.1f} | {int(hard.sum())} |"
         )
-    micro = [binary_prf(Y.ravel(), pred.ravel()).f1 for _, pred in oof_runs]
-    fold_macro = [r["macro_f1"] for r in fold_rows]
-    fold_micro = [r["micro_f1"] for r in fold_rows]
-    rep.metrics.update(
-        {
-            "macro_f1": float(np.mean(per_label_f1)),
-            "micro_f1": float(np.mean(micro)),
-            # A fold can hold no positive of any label (nan); it has no macro F1 to average.
-            "macro_f1_fold_mean": float(np.nanmean(fold_macro)),
-            "macro_f1_fold_std": float(np.nanstd(fold_macro)),
-            "micro_f1_fold_std": float(np.std(fold_micro)),
-            "lexicon_macro_f1": float(np.mean(lex_f1)),
-            "lexicon_micro_f1": binary_prf(Y.ravel(), L.ravel()).f1,
-        }
+    doc_scores = np.mean([label_scores(Y, D[lab]) for _, D in runs], axis=0)
+    lex_scores = label_scores(Y, L)
+    loso = {}
+    for by in sources:
+        splits = source_splits(data, by, folds, seed)
+        loso[by] = label_scores(
+            Y, cross_validate(data, cfg, lexicon, splits, f"topics: leave-one-{by}-out")[1][lab]
+        )
+
+    hard = hard_negatives(data)[lab]
+    hard_rate = (
+        float(np.mean([D[lab][hard].any(axis=1).mean() for _, D in runs])) if hard.any() else 0.0
     )
-    lines += [
-        "",
-        f"Macro F1: model {rep.metrics['macro_f1']:.3f} (fold mean {rep.metrics['macro_f1_fold_mean']:.3f} "
-        f"± {rep.metrics['macro_f1_fold_std']:.3f}), "
-        f"lexicon {rep.metrics['lexicon_macro_f1']:.3f}. Micro F1: model {rep.metrics['micro_f1']:.3f} "
-        f"(± {np.std(fold_micro):.3f} over folds), lexicon {rep.metrics['lexicon_micro_f1']:.3f}.",
-        "",
-        "Hard negatives: gold-negative sentences containing one of the label's lexicon words "
-        "(派遣社員, sports 訓練, corporate 提携, …). The lexicon tags every one of them; the "
-        "column gives how many the model tagged (mean over seeds).",
+    fold_macro = [
+        float(np.mean(label_scores(Y[te_lab], D[lab][te_lab])[:, 2]))
+        for (_, D), r in zip(runs, range(repeats), strict=True)
+        for te_lab in _test_masks(data, document_splits(data, folds, seed + r))
     ]
-    rep.tables["topics_report.md"] = "\n".join(lines) + "\n"
-    rep.tables["topics_examples.md"] = _hard_examples(gold, names, Y, L, oof_runs[0][1])
-    rep.plots.append(_pr_plot(names, Y, oof_runs[0][0], run_dir / "topics_pr.png"))
+    m = rep.metrics
+    for k, n in enumerate(names):
+        ap = _average_precision(Y[:, k], runs[0][0][lab][:, k])
+        m.update({
+            f"{n}.precision": doc_scores[k, 0], f"{n}.recall": doc_scores[k, 1], f"{n}.f1": doc_scores[k, 2],
+            f"{n}.ap": ap, f"{n}.lexicon_f1": lex_scores[k, 2],
+            f"{n}.hard_negatives": float((hard & (L[:, k] == 1)).sum()),
+            f"{n}.model_fp_hard": float(np.mean([D[lab][hard & (L[:, k] == 1), k].sum() for _, D in runs])),
+            **{f"{n}.loso_{by}_f1": s[k, 2] for by, s in loso.items()},
+        })  # fmt: skip
+    m.update({
+        "macro_f1": float(doc_scores[:, 2].mean()),
+        "micro_f1": float(np.mean([binary_prf(Y.ravel(), D[lab].ravel()).f1 for _, D in runs])),
+        "macro_f1_fold_mean": float(np.mean(fold_macro)), "macro_f1_fold_std": float(np.std(fold_macro)),
+        "lexicon_macro_f1": float(lex_scores[:, 2].mean()),
+        "lexicon_micro_f1": binary_prf(Y.ravel(), L.ravel()).f1,
+        "hard_negatives": float(hard.sum()), "hard_negative_rate": hard_rate,
+        **{f"loso_{by}_macro_f1": float(s[:, 2].mean()) for by, s in loso.items()},
+    })  # fmt: skip
+    rep.tables["topics_report.md"] = _table(
+        data, cfg, folds, repeats, doc_scores, lex_scores, loso, rep.metrics
+    )
+    rep.tables["topics_examples.md"] = _hard_examples(data, runs[0][1])
+    rep.plots.append(_pr_plot(names, Y, runs[0][0][lab], run_dir / "topics_pr.png"))
+    rep.plots.append(
+        _reliability_plot(names, Y, runs[0][0][lab], run_dir / "topics_reliability.png")
+    )
     if curve:
-        rep.plots.append(
-            _learning_curve(
-                items, Y, groups, names, lex.words, cfg, curve, folds, seed, run_dir, rep
-            )
-        )
+        rep.plots.append(_learning_curve(data, cfg, lexicon, curve, folds, seed, run_dir, rep))
     return rep
 
 
-def _fold_scores(y: np.ndarray, p: np.ndarray, lex: np.ndarray) -> dict[str, float]:
-    f1s = [binary_prf(y[:, k], p[:, k]).f1 for k in range(y.shape[1]) if y[:, k].sum()]
-    return {
-        "macro_f1": float(np.mean(f1s)) if f1s else float("nan"),
-        "micro_f1": binary_prf(y.ravel(), p.ravel()).f1,
-    }
+def _test_masks(data: TopicData, splits: list[Split]) -> Iterator[np.ndarray]:
+    """Per split, a mask over the annotated sentences: those in its test documents."""
+    lab = np.flatnonzero(data.labelled)
+    for _, te in splits:
+        yield np.isin(lab, te)
 
 
-def _hard_examples(
-    gold: list[LabelledSentence],
-    names: tuple[str, ...],
-    Y: np.ndarray,
-    L: np.ndarray,
-    P: np.ndarray,
+def _average_precision(y: np.ndarray, p: np.ndarray) -> float:
+    from sklearn.metrics import average_precision_score
+
+    return float(average_precision_score(y, p)) if y.sum() else float("nan")
+
+
+def _table(
+    data: TopicData,
+    cfg: TopicConfig,
+    folds: int,
+    repeats: int,
+    doc: np.ndarray,
+    lex: np.ndarray,
+    loso: dict[str, np.ndarray],
+    m: dict[str, float],
 ) -> str:
-    """Hard negatives from documents we may show (not livedoor, which is CC BY-ND)."""
+    lab = data.labelled
+    n_docs = len(set(data.docs[lab].tolist()))
+    heads = " | ".join(f"leave-one-{by}-out F1" for by in loso)
     lines = [
-        "# Hard negatives: lexicon fires, gold says no (first seed's out-of-fold predictions)",
+        f"Topics: {int(lab.sum())} gold sentences from {n_docs} documents (and "
+        f"{int((~lab).sum())} unannotated sentences of those documents, read for context); "
+        f"{folds}-fold CV grouped by document × {repeats} seeds; thresholds tuned per label "
+        f"inside each training fold; second stage: {'on' if cfg.stack else 'off'}.",
         "",
+        "| label | gold + | model P | model R | model F1 | model AP | lexicon P | lexicon R "
+        f"| lexicon F1 | {heads} | hard negatives | tagged by model | tagged by lexicon |",
+        "|---" * (12 + len(loso)) + "|",
     ]
-    lines += ["| label | doc | model | text |", "|---|---|---|---|"]
-    shown = 0
-    for i, s in enumerate(gold):
-        for k, n in enumerate(names):
-            if Y[i, k] == 0 and L[i, k] == 1:
-                text = (
-                    s.text
-                    if not s.doc_id.startswith("livedoor-")
-                    else "(livedoor: not reproduced, CC BY-ND)"
-                )
-                lines.append(
-                    f"| {n} | {s.doc_id}:{s.start}-{s.end} | {'TAGGED' if P[i, k] else 'silent'} | {text[:80]} |"
-                )
-                shown += 1
-    return "\n".join(lines) + f"\n\n{shown} rows.\n"
+    for k, n in enumerate(data.names):
+        lo = " | ".join(f"{s[k, 2]:.3f}" for s in loso.values())
+        lines.append(
+            f"| {n} | {int(data.Y[lab, k].sum())} | {doc[k, 0]:.3f} | {doc[k, 1]:.3f} | **{doc[k, 2]:.3f}** "
+            f"| {m[f'{n}.ap']:.3f} | {lex[k, 0]:.3f} | {lex[k, 1]:.3f} | {lex[k, 2]:.3f} | {lo} "
+            f"| {int(m[f'{n}.hard_negatives'])} | {m[f'{n}.model_fp_hard']:.1f} | {int(m[f'{n}.hard_negatives'])} |"
+        )  # fmt: skip
+    lo = ", ".join(f"leave-one-{by}-out {m[f'loso_{by}_macro_f1']:.3f}" for by in loso)
+    lines += [
+        "",
+        f"Macro F1: model {m['macro_f1']:.3f} (fold mean {m['macro_f1_fold_mean']:.3f} ± "
+        f"{m['macro_f1_fold_std']:.3f}), lexicon {m['lexicon_macro_f1']:.3f}; {lo}. Micro F1: "
+        f"model {m['micro_f1']:.3f}, lexicon {m['lexicon_micro_f1']:.3f}.",
+        "",
+        f"Hard negatives: {int(m['hard_negatives'])} gold sentences without any topic that a "
+        "lexicon fires on (派遣社員, 防災訓練, 制裁金, corporate 提携 …); the lexicon tags every "
+        f"one; the model tags {100 * m['hard_negative_rate']:.1f} % of them with some label "
+        "(the per-label columns: of those where that label's lexicon fires, mean over seeds).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _hard_examples(data: TopicData, D: np.ndarray) -> str:
+    """The hard negatives and whether the model (first seed, out of fold) tagged them;
+    text only from collections whose licence allows quoting it."""
+    lines = [
+        "# Hard negatives: a lexicon fires, the gold has no topic (first seed, out of fold)",
+        "",
+        "| lexicon | doc | model | text |",
+        "|---|---|---|---|",
+    ]
+    idx = np.flatnonzero(hard_negatives(data))
+    for i in idx:
+        s = data.sentences[i]
+        fired = ", ".join(n for k, n in enumerate(data.names) if data.L[i, k])
+        tagged = ", ".join(n for k, n in enumerate(data.names) if D[i, k]) or "silent"
+        text = s.text[:80] if s.collection in SHOWN_COLLECTIONS else "(not quoted: licence)"
+        lines.append(f"| {fired} | {s.doc_id}:{s.start}-{s.end} | {tagged} | {text} |")
+    return "\n".join(lines) + f"\n\n{len(idx)} rows.\n"
 
 
 def _pr_plot(names: tuple[str, ...], Y: np.ndarray, P: np.ndarray, path: Path) -> Path:
@@ -210,20 +312,46 @@ def _pr_plot(names: tuple[str, ...], Y: np.ndarray, P: np.ndarray, path: Path) -
     return path
 
 
+def _reliability_plot(names: tuple[str, ...], Y: np.ndarray, P: np.ndarray, path: Path) -> Path:
+    """Observed share of positives against the predicted probability, per label (10 bins of
+    equal width; a calibrated label lies on the diagonal)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
+    edges = np.linspace(0, 1, 11)
+    for k, n in enumerate(names):
+        b = np.clip(np.digitize(P[:, k], edges) - 1, 0, 9)
+        xs = [P[b == i, k].mean() for i in range(10) if (b == i).sum() >= 5]
+        ys = [Y[b == i, k].mean() for i in range(10) if (b == i).sum() >= 5]
+        ax.plot(xs, ys, marker="o", label=n)
+    ax.set_xlabel("predicted probability")
+    ax.set_ylabel("observed share of positives")
+    ax.set_title("Topic reliability (out-of-fold)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def _learning_curve(
-    items: list[TextItem],
-    Y: np.ndarray,
-    groups: np.ndarray,
-    names: tuple[str, ...],
-    lexicon: dict[str, list[str]],
+    data: TopicData,
     cfg: TopicConfig,
+    lexicon: dict[str, list[str]],
     fractions: list[float],
     folds: int,
     seed: int,
     run_dir: Path,
     rep: TopicReport,
 ) -> Path:
-    """Macro F1 (labels with positives in the test fold) against training documents used."""
+    """Macro F1 against the training documents used (each fold's training documents
+    subsampled, seeded)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -231,20 +359,23 @@ def _learning_curve(
 
     rng = np.random.default_rng(seed)
     xs, ys, es = [], [], []
+    lab = data.labelled
     for frac in each(fractions, "topics: learning curve", unit="training share"):
         scores, n_docs = [], []
-        for tr, te in _folds(groups, folds, seed):
-            docs = sorted(set(groups[tr].tolist()))
+        for tr, te in document_splits(data, folds, seed):
+            docs = sorted(set(data.docs[tr].tolist()))
             keep = set(rng.permutation(docs)[: max(2, round(frac * len(docs)))].tolist())
-            sub = np.array([i for i in tr if groups[i] in keep])
-            if Y[sub].sum() == 0:
+            sub = np.array([i for i in tr if data.docs[i] in keep])
+            if (data.Y[sub][lab[sub]] > 0).sum() == 0:
                 continue
-            tagger = TopicTagger(cfg, names, lexicon).fit(
-                [items[i] for i in sub], Y[sub], groups[sub]
+            tagger = TopicTagger(cfg, data.names, lexicon).fit(
+                [data.items[i] for i in sub], data.Y[sub], data.docs[sub]
             )
-            scores.append(
-                _fold_scores(Y[te], tagger.predict([items[i] for i in te]), Y[te])["macro_f1"]
-            )
+            D = tagger.predict([data.items[i] for i in te], data.docs[te])
+            t_lab = lab[te]
+            f1s = [binary_prf(data.Y[te][t_lab, k], D[t_lab, k]).f1
+                   for k in range(len(data.names)) if data.Y[te][t_lab, k].sum()]  # fmt: skip
+            scores.append(float(np.mean(f1s)))
             n_docs.append(len(keep))
         xs.append(float(np.mean(n_docs)))
         ys.append(float(np.nanmean(scores)))

@@ -125,7 +125,14 @@ def lexicon_hits(texts: list[str], lexicon: dict[str, list[str]]) -> sp.csr_matr
     """
     import scipy.sparse as sp
 
-    lex = Lexicon.normalised(lexicon)
-    fired = lex.fired(texts)
-    cols = [[float(name in f) for name in lexicon] for f in fired]
-    return sp.csr_matrix(np.array(cols, dtype=float).reshape(len(texts), len(lexicon)))
+    return sp.csr_matrix(lexicon_matrix(texts, tuple(lexicon), lexicon))
+
+
+def lexicon_matrix(
+    texts: list[str], labels: tuple[str, ...], lexicon: dict[str, list[str]]
+) -> np.ndarray:
+    """``(n_texts, len(labels))`` 0/1 dense: which labels' lexicons fire on each text (0 for
+    a label without a lexicon)."""
+    fired = Lexicon.normalised(lexicon).fired(texts)
+    cols = [[float(name in f) for name in labels] for f in fired]
+    return np.array(cols, dtype=float).reshape(len(texts), len(labels))

@@ -77,10 +77,13 @@ def load_block_gold(
 
 @dataclass
 class LabelledSentence:
+    """A body sentence of a gold document; ``topics`` None for a sentence nobody annotated
+    (the rest of a document around its sampled sentences, read for context)."""
+
     doc_id: str
     site: str
     text: str
-    topics: list[str]
+    topics: list[str] | None
     block: int
     start: int
     end: int
@@ -99,9 +102,15 @@ class LabelledSentence:
 
 
 def load_topic_gold(
-    labels: LabelConfig, root: str | Path = "data/annotations"
+    labels: LabelConfig, root: str | Path = "data/annotations", context: bool = False
 ) -> list[LabelledSentence]:
-    """Every reviewed topic-annotated sentence, in document then offset order."""
+    """Every reviewed topic-annotated sentence, in document then offset order; with
+    ``context`` every body sentence of those documents (``topics`` None where nobody
+    annotated it), as scoring reads a page: each document's sentences together, in order.
+
+    A sentence's context (its neighbours, for the features) is taken among its document's
+    body sentences: those of its body blocks, or all of a document without block labels.
+    """
     out = []
     for f in iter_annotation_files(root):
         head = read_doc(f)
@@ -109,23 +118,26 @@ def load_topic_gold(
             continue
         doc, page = _checked(f, labels)
         sents = page.sentences
-        index = {(s.start, s.end): i for i, s in enumerate(sents)}
+        if doc.header.get("blocks_annotated"):
+            body = {i for i, b in doc.blocks.items() if b.label == labels.positive}
+            sents = [s for s in sents if s.block in body]
         items = page_items(page, sents)
-        for key in sorted(doc.sentences):
-            st = doc.sentences[key]
-            i = index[key]
+        for s, item in zip(sents, items, strict=True):
+            st = doc.sentences.get((s.start, s.end))
+            if st is None and not context:
+                continue
             out.append(
                 LabelledSentence(
                     page.doc_id,
                     str(doc.header.get("site", "")),
-                    sents[i].text,
-                    list(st.topics),
-                    st.block,
-                    st.start,
-                    st.end,
-                    items[i].context,
-                    items[i].tokens or [],
-                    items[i].context_tokens or [],
+                    s.text,
+                    list(st.topics) if st is not None else None,
+                    s.block,
+                    s.start,
+                    s.end,
+                    item.context,
+                    item.tokens or [],
+                    item.context_tokens or [],
                     collection=f.parent.name,
                 )
             )

@@ -29,6 +29,14 @@ class TopicConfig:
     # Fewer positive training sentences: the label is its lexicon (read from its lex:
     # column, so this needs lexicon_features).
     min_positives: int = 5
+    # A second stage per label (gradient-boosted trees) that reads each sentence in its
+    # document: its neighbours' and its document's stage-1 scores, lexicon hits and
+    # (with ``vectors``) word vectors (honbun.topics.context); probabilities calibrated.
+    stack: bool = False
+    vectors: str = ""  # word-vector table (data/vectors/…npz) for the second stage; "" none
+    stack_iterations: int = 200
+    stack_learning_rate: float = 0.05
+    stack_leaves: int = 15
     seed: int = 13
 
     @classmethod

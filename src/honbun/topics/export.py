@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from honbun.decision import expit
+from honbun.decision import calibrate, expit
 from honbun.features.hashing import (
     chars_flat,
     codepoints,
@@ -27,10 +27,13 @@ from honbun.features.hashing import (
     words_flat,
 )
 from honbun.features.lexicon import Lexicon
-from honbun.features.text import TextItem, prepare_items
+from honbun.features.text import TextItem, lexicon_matrix, prepare_items
+from honbun.features.vectors import WordVectors, load_vectors
 from honbun.read.normalize import nfkc, squeeze_spaces
 from honbun.topics.cold_start import LexiconRule
 from honbun.topics.config import TopicConfig
+from honbun.topics.context import document_design
+from honbun.trees import Forest, export_forest
 
 BUCKET_BITS = 20  # top bits of an n-gram's key that prefilter the vocabulary lookup
 
@@ -166,6 +169,12 @@ class TopicScorer:
     rules: dict[int, LexiconRule]  # label index -> rule
     constants: dict[int, float]  # label index -> probability
     thresholds_: np.ndarray  # (n_labels,)
+    # The second stage (cfg.stack): per label index its trees over the document design,
+    # and the Platt calibration (a, b) of their probability.
+    stage2: dict[int, Forest] = field(default_factory=dict)
+    calibration: dict[int, tuple[float, float]] = field(default_factory=dict)
+    lexicon_words: dict[str, list[str]] = field(default_factory=dict)  # for the design's hits
+    vectors: WordVectors | None = None
     _names: list[str] | None = field(default=None, repr=False)
 
     def _design(self, items: list[TextItem]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -191,7 +200,22 @@ class TopicScorer:
             vals.append(np.full(len(hits), self.lexicon_weight))
         return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
 
-    def predict_proba(self, items: list[TextItem]) -> np.ndarray:
+    def predict_proba(self, items: list[TextItem], groups: np.ndarray | None = None) -> np.ndarray:
+        """``(n_items, n_labels)``; ``groups``: each item's document (items of a document
+        contiguous, in reading order), which the second stage reads; None: each item alone."""
+        proba = self._stage1(items)
+        if not self.stage2:
+            return proba
+        g = np.arange(len(items)) if groups is None else np.asarray(groups)
+        hits = lexicon_matrix([it.text for it in items], self.labels, self.lexicon_words)
+        vectors = self.vectors.mean([it.tokens or [] for it in items]) if self.vectors else None
+        D = document_design(proba, hits, g, vectors)
+        out = proba.copy()
+        for k, forest in self.stage2.items():
+            out[:, k] = calibrate(forest.predict_proba(D)[:, 1], *self.calibration[k])
+        return out
+
+    def _stage1(self, items: list[TextItem]) -> np.ndarray:
         n = len(items)
         R, C, V = self._design(items)
         proba = np.zeros((n, len(self.labels)))
@@ -207,8 +231,8 @@ class TopicScorer:
             proba[:, k] = value
         return proba
 
-    def predict(self, items: list[TextItem]) -> np.ndarray:
-        return (self.predict_proba(items) >= self.thresholds_).astype(int)
+    def predict(self, items: list[TextItem], groups: np.ndarray | None = None) -> np.ndarray:
+        return (self.predict_proba(items, groups) >= self.thresholds_).astype(int)
 
     def feature_names(self) -> list[str]:
         if self._names is None:
@@ -293,4 +317,10 @@ def export_topic_tagger(tagger: Any) -> TopicScorer:
         rules=rules,
         constants=constants,
         thresholds_=np.asarray(tagger.thresholds_, dtype=np.float64),
+        stage2={k: export_forest(m) for k, m in getattr(tagger, "stage2_", {}).items()},
+        calibration=dict(getattr(tagger, "calibration_", {})),
+        lexicon_words=dict(tagger.lexicon),
+        vectors=load_vectors(tagger.cfg.vectors)
+        if tagger.cfg.stack and tagger.cfg.vectors
+        else None,
     )

@@ -31,8 +31,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from honbun.decision import TOPIC_THRESHOLDS, best_threshold
-from honbun.features.text import TextItem, prepare_items
+from honbun.decision import TOPIC_THRESHOLDS, best_threshold, calibrate, platt
+from honbun.features.text import TextItem, lexicon_matrix, prepare_items
+from honbun.features.vectors import load_vectors
 from honbun.metrics import binary_prf
 from honbun.topics.cold_start import LexiconRule
 from honbun.topics.config import TopicConfig
@@ -73,7 +74,13 @@ def _tuned_threshold(y: np.ndarray, p: np.ndarray) -> float:
 
 
 class TopicTagger:
-    """One-vs-rest topic tagger with per-label thresholds (see the module docstring)."""
+    """One-vs-rest topic tagger with per-label thresholds (see the module docstring).
+
+    ``fit(items, Y, groups)``: ``Y`` is ``(n, K)`` in {0, 1}, or -1 on the rows of
+    sentences that are not annotated but stand in their document for context (the rest of
+    a livedoor article around its sampled sentences); ``groups`` are the documents, each
+    document's items contiguous and in reading order.
+    """
 
     def __init__(
         self,
@@ -109,31 +116,97 @@ class TopicTagger:
     def fit(
         self, items: list[TextItem], Y: np.ndarray, groups: np.ndarray | None = None
     ) -> TopicTagger:
-        """Fit; ``groups`` (e.g. document ids) keep inner folds honest for thresholds."""
+        """Fit; ``groups`` (document ids) keep inner folds honest and give the second
+        stage each sentence's document."""
         self.scorer_ = None
+        Y = np.asarray(Y)
+        g = np.asarray(groups) if groups is not None else np.arange(len(items))
+        labelled = (Y >= 0).all(axis=1)
         prepare_items(items, self.cfg.stop_pos, self.cfg.context)
-        self.featurizer_ = TextFeaturizer(self.cfg, self.lexicon).fit(items)
-        X = self.featurizer_.transform(items)
-        self.models_ = self._fit_models(X, Y, self.featurizer_)
+        train = [it for it, keep in zip(items, labelled, strict=True) if keep]
+        self.featurizer_ = TextFeaturizer(self.cfg, self.lexicon).fit(train)
+        self.models_ = self._fit_models(
+            self.featurizer_.transform(train), Y[labelled], self.featurizer_
+        )
         self.thresholds_ = np.full(len(self.labels), 0.5)
-        if self.cfg.tune_thresholds and len(items) >= 2 * INNER_FOLDS:
-            oof = self._oof(items, Y, groups)
+        self.stage2_: dict[int, Any] = {}
+        self.calibration_: dict[int, tuple[float, float]] = {}
+        if len(set(g[labelled].tolist())) < INNER_FOLDS:
+            return self
+        oof = self._oof(
+            items, Y, g
+        )  # stage 1, every item scored by a model that never saw its document
+        if self.cfg.stack:
+            oof = self._fit_stage2(items, Y, g, oof)
+        if self.cfg.tune_thresholds:
             self.thresholds_ = np.array(
-                [_tuned_threshold(Y[:, k], oof[:, k]) for k in range(Y.shape[1])]
+                [_tuned_threshold(Y[labelled, k], oof[labelled, k]) for k in range(Y.shape[1])]
             )
         return self
 
-    def _oof(self, items: list[TextItem], Y: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+    def _oof(self, items: list[TextItem], Y: np.ndarray, groups: np.ndarray) -> np.ndarray:
+        """Stage 1's out-of-fold probabilities of every item, folds grouped by document."""
         from sklearn.model_selection import GroupKFold
 
-        g = groups if groups is not None else np.arange(len(items))
-        n = min(INNER_FOLDS, len(set(g.tolist())))
+        n = min(INNER_FOLDS, len(set(groups.tolist())))
+        labelled = (Y >= 0).all(axis=1)
         oof = np.zeros(Y.shape, dtype=float)
-        for tr, te in GroupKFold(n_splits=n).split(items, groups=g):
+        for tr, te in GroupKFold(n_splits=n).split(items, groups=groups):
+            tr = tr[labelled[tr]]
             feat = TextFeaturizer(self.cfg, self.lexicon).fit([items[i] for i in tr])
             models = self._fit_models(feat.transform([items[i] for i in tr]), Y[tr], feat)
             oof[te] = self._proba(models, feat.transform([items[i] for i in te]))
         return oof
+
+    def _learned(self) -> list[int]:
+        """Labels with a fitted stage-1 model (not a cold-start lexicon rule or a constant)."""
+        return [k for k, m in enumerate(self.models_) if not isinstance(m, (LexiconRule, float))]
+
+    def _fit_stage2(
+        self, items: list[TextItem], Y: np.ndarray, groups: np.ndarray, oof: np.ndarray
+    ) -> np.ndarray:
+        """The second stage of each learned label over the document design of stage 1's
+        out-of-fold scores, with a Platt calibration fitted on its own out-of-fold scores;
+        returns those calibrated out-of-fold scores (the other labels' stay stage 1's)."""
+        from sklearn.model_selection import GroupKFold
+
+        from honbun.trees import QuantizedHGB
+
+        D = self.stage2_design(items, oof, groups)
+        labelled = np.flatnonzero((Y >= 0).all(axis=1))
+        out = oof.copy()
+        n = min(INNER_FOLDS, len(set(groups[labelled].tolist())))
+        for k in self._learned():
+            y = Y[labelled, k]
+
+            def hgb() -> QuantizedHGB:
+                return QuantizedHGB(
+                    max_iter=self.cfg.stack_iterations, learning_rate=self.cfg.stack_learning_rate,
+                    max_leaf_nodes=self.cfg.stack_leaves, random_state=self.cfg.seed,
+                )  # fmt: skip
+
+            inner = np.zeros(len(labelled))
+            for tr, te in GroupKFold(n_splits=n).split(labelled, groups=groups[labelled]):
+                inner[te] = hgb().fit(D[labelled[tr]], y[tr]).predict_proba(D[labelled[te]])[:, 1]
+            self.stage2_[k] = hgb().fit(D[labelled], y)
+            self.calibration_[k] = platt(inner, y)
+            out[labelled, k] = calibrate(inner, *self.calibration_[k])
+        return out
+
+    def stage2_design(
+        self, items: list[TextItem], scores: np.ndarray, groups: np.ndarray
+    ) -> np.ndarray:
+        """The second stage's input: :func:`honbun.topics.context.document_design` of the
+        items' stage-1 ``scores`` (what the export computes the same way)."""
+        from honbun.topics.context import document_design
+
+        hits = lexicon_matrix([it.text for it in items], self.labels, self.lexicon)
+        vectors = (
+            load_vectors(self.cfg.vectors).mean([it.tokens or [] for it in items])
+            if self.cfg.vectors
+            else None
+        )
+        return document_design(scores, hits, groups, vectors)
 
     def scorer(self) -> Any:
         """The fitted tagger in numpy (:class:`honbun.topics.export.TopicScorer`)."""
@@ -143,17 +216,18 @@ class TopicTagger:
             self.scorer_ = export_topic_tagger(self)
         return self.scorer_
 
-    def predict_proba(self, items: list[TextItem]) -> np.ndarray:
-        """``(n_items, n_labels)``, by the numpy export (the code scoring runs)."""
-        return self.scorer().predict_proba(items)
+    def predict_proba(self, items: list[TextItem], groups: np.ndarray | None = None) -> np.ndarray:
+        """``(n_items, n_labels)``, by the numpy export (the code scoring runs); ``groups``
+        as in :meth:`fit` (None: each item a document of its own)."""
+        return self.scorer().predict_proba(items, groups)
 
-    def predict(self, items: list[TextItem]) -> np.ndarray:
-        return (self.predict_proba(items) >= self.thresholds_).astype(int)
+    def predict(self, items: list[TextItem], groups: np.ndarray | None = None) -> np.ndarray:
+        return (self.predict_proba(items, groups) >= self.thresholds_).astype(int)
 
     def explain(
         self, items: list[TextItem], top: int = 5
     ) -> list[dict[str, list[tuple[str, float]]]]:
-        """Per item and label: the terms with the largest coefficient × feature value."""
+        """Per item and label: the stage-1 terms with the largest coefficient × value."""
         return self.scorer().explain(items, top)
 
 
