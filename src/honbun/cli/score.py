@@ -16,7 +16,7 @@ def run(args: argparse.Namespace) -> int:
     from honbun.progress import Stage
     from honbun.read.files import load_page
     from honbun.scoring.batch import score_stream
-    from honbun.scoring.model import load_model
+    from honbun.scoring.model import Model, load_model
     from honbun.scoring.render import render
 
     try:
@@ -41,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
                 yield path
 
     inputs = items()
+    if args.body_only:
+        model = Model(model.bundle, body_only=True)
     if args.site_context:  # every input is read twice: first to count each site's blocks
         listed = list(inputs)
         model = model.with_site_context(listed)
@@ -95,6 +97,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--explain", action="store_true", help="terms behind each topic label")
     p.add_argument("--fail-fast", action="store_true", help="stop at the first failing page")
     p.add_argument("--labels", help="refuse a model trained on another label config")
+    p.add_argument(
+        "--body-only",
+        action="store_true",
+        help="the inputs are article text already (one paragraph per line, no navigation): "
+        "every block is body, only the topics are scored",
+    )
     p.add_argument(
         "--site-context",
         action="store_true",

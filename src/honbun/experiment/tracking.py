@@ -126,7 +126,9 @@ def log_pyfunc(mlflow: Any, model_path: Path, registered: str) -> Any:
         inputs=Schema(
             [ColSpec("string", "doc_id"), ColSpec("string", "format"), ColSpec("string", "content")]
         ),
-        params=ParamSchema([ParamSpec("site_context", "boolean", False)]),
+        params=ParamSchema(
+            [ParamSpec("site_context", "boolean", False), ParamSpec("body_only", "boolean", False)]
+        ),
     )
     reqs = [
         f"{p}=={md.version(p)}"

@@ -34,11 +34,22 @@ class Model:
     """A loaded bundle that scores pages. Build it with :func:`honbun.load_model`.
 
     ``context``: see :meth:`with_site_context`; None scores each page by itself.
+    ``body_only``: the pages are article text already (one paragraph per line, no
+    navigation): every block is body and only the topics are scored.
     """
 
-    def __init__(self, bundle: ModelBundle, context: SiteContext | None = None) -> None:
+    def __init__(
+        self, bundle: ModelBundle, context: SiteContext | None = None, body_only: bool = False
+    ) -> None:
         self.bundle = bundle
         self.context = context
+        self.body_only = body_only
+
+    def _as(self, body_only: bool | None) -> Model:
+        """This model, or the same with ``body_only`` set (None: as it is)."""
+        if body_only is None or body_only == self.body_only:
+            return self
+        return Model(self.bundle, self.context, body_only)
 
     def with_site_context(self, items: Iterable[Page | str | Path]) -> Model:
         """This model scoring against the site context of ``items`` (pages or paths).
@@ -61,39 +72,47 @@ class Model:
             )
             if isinstance(page, Page):  # else an error record: scoring reports it
                 ctx.add(page)
-        return Model(self.bundle, ctx)
+        return Model(self.bundle, ctx, self.body_only)
 
     @property
     def name(self) -> str:
         return self.bundle.name
 
-    def score(self, page: Page | str | Path, explain: bool = False) -> Result:
-        """Score one page (a Page, or a path to a page file)."""
-        return self.score_prepared([self.prepare(page)], explain)[0]
+    def score(
+        self, page: Page | str | Path, explain: bool = False, body_only: bool | None = None
+    ) -> Result:
+        """Score one page (a Page, or a path to a page file); ``body_only``: the page is
+        article text already (every block body, only topics are scored)."""
+        model = self._as(body_only)
+        return model.score_prepared([model.prepare(page)], explain)[0]
 
     def prepare(self, page: Page | str | Path) -> Prepared:
         """Read (a path) and featurise one page: the per-page half of :meth:`score`."""
         from honbun.read.files import check_size, load_page
 
         page = check_size(page) if isinstance(page, Page) else load_page(page)
-        return prepare_page(self.bundle, page)
+        return prepare_page(self.bundle, page, self.body_only)
 
     def score_prepared(self, pages: list[Prepared], explain: bool = False) -> list[Result]:
         """Results of pages from :meth:`prepare`, the models run once over all of them."""
         return score_prepared(self.bundle, pages, explain, self.context)
 
     def score_many(
-        self, items: Iterable[Page | str | Path], jobs: int = 1, explain: bool = False
+        self,
+        items: Iterable[Page | str | Path],
+        jobs: int = 1,
+        explain: bool = False,
+        body_only: bool | None = None,
     ) -> Iterator[Result]:
         """Score many pages (or paths) in input order, with ``jobs`` worker processes.
 
         Pages are scored in chunks of 16 (each result as scoring its page alone gives),
         so a result comes once its chunk is done. Failed pages yield error records (see
-        :func:`error_result`) instead of raising.
+        :func:`error_result`) instead of raising. ``body_only`` as in :meth:`score`.
         """
         from honbun.scoring.batch import score_stream
 
-        yield from score_stream(self, items, jobs=jobs, explain=explain)
+        yield from score_stream(self._as(body_only), items, jobs=jobs, explain=explain)
 
 
 def load_model(path_or_uri: str | Path = "models/default", labels: Any = None) -> Model:
@@ -115,20 +134,23 @@ class Prepared:
     """A page read and featurised, waiting for the models: the per-page half of scoring."""
 
     page: Page
-    kind: str  # the block model that reads it: "html", "text", or "" (topic-only bundle)
+    # The block model that reads it: "html", "text", or "" (none: a topic-only bundle, or
+    # a page given as article text, body_only).
+    kind: str
     features: PreparedPage | None
     tokens: list[list[Token]]  # each block's tokens; sentences are cut from them
 
 
-def prepare_page(bundle: ModelBundle, page: Page) -> Prepared:
+def prepare_page(bundle: ModelBundle, page: Page, body_only: bool = False) -> Prepared:
     """Tokenise and featurise ``page`` for ``bundle`` (see :func:`score_prepared`).
 
     The page's site (:func:`~honbun.read.sites.site_of`: its canonical URL's host) is the
     key training counted its site's pages under, so the repetition feature sees the
-    training pages of the page's own site, as it did in training.
+    training pages of the page's own site, as it did in training. ``body_only``: no block
+    model reads the page; every block is body.
     """
     tokens = [block_tokens(b.text) for b in page.blocks]
-    if bundle.html_model is None:
+    if bundle.html_model is None or body_only:
         return Prepared(page, "", None, tokens)
     site = site_of(page)
     # Hashed counts are left to the models' step, which hashes a whole batch at once.
@@ -156,10 +178,10 @@ def score_prepared(
     in chunks."""
     p_model = _body_probabilities(bundle, pages, context)
     decided = _decisions(bundle, pages, p_model)
-    if bundle.html_model is not None:
-        is_body = [(d.p >= bundle.block_cfg.threshold).astype(int) for d in decided]
-    else:  # topic-only bundle: every block is taken as body
-        is_body = [np.ones(len(d.p), dtype=int) for d in decided]
+    is_body = [
+        (d.p >= bundle.block_cfg.threshold).astype(int) if pr.kind else np.ones(len(d.p), int)
+        for pr, d in zip(pages, decided, strict=True)
+    ]  # a page no block model reads (body_only, topic-only bundle): every block is body
     labels = bundle.labels
     positive = labels.positive
     negative = next(x for x in labels.block_labels if x != positive)
@@ -252,10 +274,12 @@ def _roles(
     positive: str,
     negative: str,
 ) -> list[list[str]]:
-    """Each block's role: from the role model of the page's kind where there is one."""
-    if bundle.html_model is None:
-        return [["paragraph"] * len(pr.page.blocks) for pr in pages]
+    """Each block's role: from the role model of the page's kind where there is one; on a
+    page no block model reads, its article title (a ``title`` block) and paragraphs."""
     out = [[default_role(y) for y in ys] for ys in is_body]
+    for i, pr in enumerate(pages):
+        if not pr.kind:
+            out[i] = ["title" if b.kind == "title" else "paragraph" for b in pr.page.blocks]
     for kind, model in (bundle.role_model or {}).items():
         at = _of_kind(pages, kind)
         if at and model is not None:
@@ -288,7 +312,8 @@ def _topics(
         for pr, ss in zip(pages, sents, strict=True)
     ]
     flat = [it for its in items for it in its]
-    proba = tagger.predict_proba(flat) if flat else np.zeros((0, len(names)))
+    groups = np.repeat(np.arange(len(items)), [len(its) for its in items])  # each page whole
+    proba = tagger.predict_proba(flat, groups) if flat else np.zeros((0, len(names)))
     explanations = tagger.explain(flat) if explain and flat else []
     thr = tagger.thresholds_.tolist()
 

@@ -3,8 +3,10 @@
 Input: a DataFrame with columns ``doc_id``, ``format`` (``html``/``text``, or empty to
 sniff) and ``content`` (the page's text). Output: one result dict per row (error records
 for pages that fail), so ``mlflow models serve`` answers ``{"predictions": [...]}``.
-Parameter ``site_context`` (default false): score the request's pages against the site
-context they make together, as ``honbun score --site-context`` does with its inputs.
+Parameter ``body_only`` (default false): the pages are article text already (every block
+is body; only topics are scored). Parameter ``site_context`` (default false): score the
+request's pages against the site context they make together, as ``honbun score
+--site-context`` does with its inputs.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class HonbunPyfunc(mlflow.pyfunc.PythonModel):
     ) -> list[dict[str, Any]]:
         from honbun.errors import PageError
         from honbun.read.files import page_from_content
+        from honbun.scoring.model import Model
         from honbun.scoring.results import error_result
 
         out: list[dict[str, Any] | None] = []
@@ -39,6 +42,8 @@ class HonbunPyfunc(mlflow.pyfunc.PythonModel):
             except PageError as exc:
                 out.append(error_result(exc))
         model = self.model
+        if (params or {}).get("body_only"):  # the pages are article text already
+            model = Model(model.bundle, body_only=True)
         if (params or {}).get("site_context"):
             # A site's blocks that repeat on its other pages in this request count as its
             # boilerplate; a page alone on its site scores as it does alone.
