@@ -185,6 +185,28 @@ def _migrate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _suggest(args: argparse.Namespace) -> int:
+    from honbun.atomic import write_text
+    from honbun.gold.suggest import pool_candidates, sheet, suggest
+    from honbun.labels import load_labels
+
+    labels = load_labels(args.labels)
+    candidates = pool_candidates(args.pool)
+    if not candidates:
+        print("honbun: error: no sentence without topics in the pool", file=sys.stderr)
+        return 1
+    try:
+        picked = suggest(labels, args.label, candidates, args.n, args.seed)
+    except ValueError as exc:
+        print(f"honbun: error: {exc}", file=sys.stderr)
+        return 2
+    write_text(args.output, sheet(picked))
+    docs = len({c.doc.doc_id for c in picked})
+    print(f"wrote {len(picked)} sentences from {docs} documents to {args.output} "
+          f"(of {len(candidates)} without topics)", file=sys.stderr)  # fmt: skip
+    return 0
+
+
 def _stats(args: argparse.Namespace) -> int:
     from honbun.gold.stats import format_stats, stats
     from honbun.labels import load_labels
@@ -256,6 +278,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "merges inherit agreeing labels; the rest is flagged for review)",
     )
     p.add_argument("files", nargs="+")
+    p = dsub.add_parser(
+        "suggest",
+        help="pick the unlabelled sentences to annotate next (those the topic model is least "
+        "sure of, spread over documents) and write them as a blank topic sheet",
+    )
+    p.add_argument("--label", help="the topic to improve (default: whichever is least sure)")
+    p.add_argument(
+        "--pool", nargs="+", required=True, metavar="PATH",
+        help="annotation files or folders whose sentences without topics may be picked",
+    )  # fmt: skip
+    p.add_argument("-n", type=int, default=50, help="sentences to pick")
+    p.add_argument("-o", "--output", required=True, help="the sheet to write")
+    p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--labels", default="data/labels.toml")
     p = dsub.add_parser("stats", help="counts per label, role, source, publisher, topic")
     p.add_argument("--labels", default="data/labels.toml")
     p.add_argument("--json", action="store_true")
