@@ -56,8 +56,12 @@ def page_from_bytes(
     doc_id: str | None = None,
     fmt: str | None = None,
     meta: dict[str, str] | None = None,
+    charset: str | None = None,
 ) -> Page:
-    """Decode and parse one page. Raise PageError (naming ``source``) on bad input."""
+    """Decode and parse one page. Raise PageError (naming ``source``) on bad input.
+
+    ``charset``: what the transport said the encoding is (an HTTP header), a hint to the
+    decoder (:func:`~honbun.read.decode.decode_bytes`)."""
     if not data.strip():
         raise PageError(source, "empty file")
     if len(data) > MAX_PAGE_BYTES:
@@ -65,7 +69,7 @@ def page_from_bytes(
     if is_binary(data):
         raise PageError(source, "binary file, not a text or HTML page")
     try:
-        decoded = decode_bytes(data)
+        decoded = decode_bytes(data, charset)
     except DecodeError as exc:
         raise PageError(source, str(exc)) from exc
     fmt = fmt or sniff_format(data, source)
@@ -84,11 +88,17 @@ def page_from_bytes(
 
 
 def page_from_content(
-    content: object, source: str, doc_id: str | None = None, fmt: str | None = None
+    content: object,
+    source: str,
+    doc_id: str | None = None,
+    fmt: str | None = None,
+    meta: dict[str, str] | None = None,
+    charset: str | None = None,
 ) -> Page:
     """A page given as content (a row of a REST request or a Spark dataset): text or bytes,
-    with an optional ``format`` (``html``/``text``; empty sniffs it). Raise PageError
-    naming ``source`` for a missing or non-text content or an unknown format."""
+    with an optional ``format`` (``html``/``text``; empty sniffs it), ``meta`` and charset
+    hint (see :func:`page_from_bytes`). Raise PageError naming ``source`` for a missing or
+    non-text content or an unknown format."""
     if fmt is not None and not isinstance(fmt, str):
         raise PageError(source, f"format must be html, text or null, not {fmt!r}")
     kind = (fmt or "").strip().lower() or None
@@ -102,7 +112,7 @@ def page_from_content(
         raise PageError(source, "no content (null)")
     else:
         raise PageError(source, f"content must be text, not {type(content).__name__}")
-    return page_from_bytes(data, source, doc_id or None, kind)
+    return page_from_bytes(data, source, doc_id or None, kind, meta, charset)
 
 
 def load_page(path: str | Path, doc_id: str | None = None, fmt: str | None = None) -> Page:
