@@ -74,3 +74,33 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str
         return rc, out, err
 
     return run
+
+
+def _usable(path: Path) -> bool:
+    """The model loads and scores a seed page with this checkout's code (not a stale build)."""
+    import honbun
+
+    if not (path / "model.joblib").exists():
+        return False
+    try:
+        res = honbun.load_model(str(path)).score(sorted(SEEDS.glob("*.txt"))[0])
+    except Exception:
+        return False
+    return "error" not in res
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """$HONBUN_TEST_MODEL, else models/default, else models/smoke, else (all missing or stale)
+    the tiny test config trained now (about a minute)."""
+    if os.environ.get("HONBUN_TEST_MODEL"):
+        return os.environ["HONBUN_TEST_MODEL"]
+    for name in ("default", "smoke"):
+        if _usable(REPO / "models" / name):
+            return str(REPO / "models" / name)
+    from honbun.experiment.config import load_experiment
+    from honbun.experiment.train import run
+
+    tmp = tmp_path_factory.mktemp("model")
+    exp = load_experiment(REPO / "tests/fixtures/tiny.toml")  # the fast test config
+    return run(exp, models_dir=tmp, runs_dir=tmp / "runs", track=False)["model"]
