@@ -94,25 +94,33 @@ def test_gzipped_per_record_whole_or_not_at_all(small: dict[str, Path], kind: st
     assert [p.text for p in pages] == [p.text for p in _pages(list(iter_warc(small["plain"])))]
 
 
+@pytest.mark.parametrize("where", ["payload", "header"])
 @pytest.mark.parametrize("kind", ["records", "plain", "whole"])
 def test_a_truncated_file_gives_its_pages_and_one_error_for_the_cut_record(
-    small: dict[str, Path], kind: str, tmp_path: Path
+    small: dict[str, Path], kind: str, where: str, tmp_path: Path
 ) -> None:
     data = small[kind].read_bytes()
+    plain = small["plain"].read_bytes()
+    last = _offsets(small["plain"])[-1]  # the last response record, uncompressed
+    at = {"payload": len(plain) - 300, "header": last + 60}[where]
+    if kind == "records":  # the same place in its own gzip member
+        at = _offsets(small[kind])[-1] + {"payload": 400, "header": 30}[where]
+    elif kind == "whole":  # compress the cut plain file: the stream ends at that point
+        data = gzip.compress(plain[:at])[:-8]  # without the gzip trailer
+        at = len(data)
     cut = tmp_path / f"cut-{small[kind].name}"
-    cut.write_bytes(data[: len(data) - 300])  # inside the last response's payload
+    cut.write_bytes(data[:at])
     items = list(iter_warc(cut))
     assert [p.doc_id for p in _pages(items)] == [e["url"] for e in manifest_pages()[: SMALL - 1]]
     (err,) = _errors(items)
     assert str(err).startswith(f"{cut}: record at offset ")
     assert "truncated" in err.reason
-    if kind != "whole":  # (a whole-gzip file's offsets are into its uncompressed stream)
-        last_response = _offsets(small[kind])[-1]
-        assert f"record at offset {last_response}:" in err.reason
+    expected = _offsets(small[kind])[-1] if kind != "whole" else last  # whole: uncompressed
+    assert f"record at offset {expected}" in err.reason
 
 
 @pytest.mark.parametrize("kind", ["records", "plain"])
-def test_cut_anywhere_the_complete_records_still_read(
+def test_cut_anywhere_complete_records_read_and_a_loss_is_reported(
     small: dict[str, Path], kind: str, tmp_path: Path
 ) -> None:
     data = small[kind].read_bytes()
@@ -129,6 +137,8 @@ def test_cut_anywhere_the_complete_records_still_read(
         assert len(_errors(items)) <= 1, at
         if not inside:
             assert not _errors(items), at
+        started = sum(1 for i in pages if starts[i] < at)
+        assert _errors(items) or len(_pages(items)) == started, at  # nothing lost silently
 
 
 @pytest.mark.parametrize("kind", ["records", "plain"])

@@ -13,12 +13,13 @@ not grow with the number of pages, into a file that appears only when complete.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
-from honbun.atomic import atomic_open
+from honbun.atomic import atomic_open, finish
 from honbun.scoring.results import Result
 
 ROW_GROUP_PAGES = 256  # pages buffered per row group: a few MB of text
@@ -152,11 +153,13 @@ class ParquetSink:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if exc_type is not None:  # close the writer while its file is open (its destructor
+            with contextlib.suppress(Exception):  # would write to the closed file); the
+                self._writer.close()  # temp file goes anyway
+        finish(self._cm, self._close, exc_type, exc, tb)
+
+    def _close(self) -> None:
         try:
-            if exc_type is None:
-                self._flush()
-            self._writer.close()  # the footer; on failure the temp file goes anyway
-        except BaseException as err:  # a row that does not fit: no file, not half a file
-            self._cm.__exit__(type(err), err, err.__traceback__)
-            raise
-        self._cm.__exit__(exc_type, exc, tb)
+            self._flush()
+        finally:
+            self._writer.close()  # the footer: without it the file is no Parquet file

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import IO, Any
 
-from honbun.atomic import atomic_open
+from honbun.atomic import atomic_open, finish
 from honbun.scoring.results import Result
 
 OPEN_PAGES = 20  # pages shown open; later ones start collapsed (one click each, or "open all")
@@ -329,18 +329,16 @@ class ReviewSink:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
-            if exc_type is None and self._fh is not None:
-                failed = f" ({self.failed} failed)" if self.failed else ""
-                self._fh.write(
-                    f"</main>\n<footer>{self.pages} page(s){failed} · written by honbun"
-                    f"</footer>\n<script>{_SCRIPT}</script>\n</body>\n</html>\n"
-                )
-        except BaseException as err:
-            if self._cm is not None:
-                self._cm.__exit__(type(err), err, err.__traceback__)
-            raise
         if self._cm is not None:
-            self._cm.__exit__(exc_type, exc, tb)
-        elif self._fh is not None:
-            self._fh.flush()
+            finish(self._cm, self._footer, exc_type, exc, tb)
+        elif exc_type is None:
+            self._footer()
+
+    def _footer(self) -> None:
+        assert self._fh is not None
+        failed = f" ({self.failed} failed)" if self.failed else ""
+        self._fh.write(
+            f"</main>\n<footer>{self.pages} page(s){failed} · written by honbun</footer>\n"
+            f"<script>{_SCRIPT}</script>\n</body>\n</html>\n"
+        )
+        self._fh.flush()
