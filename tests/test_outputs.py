@@ -249,7 +249,9 @@ def test_a_crawl_of_the_pages_scores_as_the_loose_files(model_dir, tmp_path, cli
     assert rc == 0, err
     assert "WARC: 92 page(s), 0 broken record(s), 97 record(s) skipped" in err
     from_crawl = [json.loads(line) for line in out.splitlines()]
-    rc, out, err = cli("score", *(str(e["path"]) for e in entries), "--model", model_dir)
+    rc, out, err = cli(
+        "score", *(str(e["path"]) for e in entries), "--model", model_dir, "--jobs", "2"
+    )
     assert rc == 0, err
     from_files = [json.loads(line) for line in out.splitlines()]
     assert [r["doc_id"] for r in from_crawl] == [e["url"] for e in entries]
