@@ -144,7 +144,22 @@ def test_a_thousand_pages_are_one_file_with_most_pages_collapsed(
     page = out.read_text("utf-8")
     assert page.count('<details class="page"') == 1000
     assert len(re.findall(r'<details class="page"[^>]*\bopen>', page)) == OPEN_PAGES
+    assert page.count('<script type="text/html" class="later">') == 1000 - OPEN_PAGES
+    assert page.count("</script>") == 1000 - OPEN_PAGES + 1  # and the page's own script
     assert page.rstrip().endswith("</html>") and "1000 page(s)" in page
+
+
+def test_a_collapsed_page_gets_its_blocks_when_opened_in_chromium(
+    scored: dict[str, Path], tmp_path: Path
+) -> None:
+    results = [r for r in _results(scored) if "error" not in r]
+    out = tmp_path / "many.html"
+    with ReviewSink(str(out), list(results[0]["topics"])) as sink:
+        for k in range(OPEN_PAGES + 2):
+            sink.write({**results[k % len(results)], "doc_id": f"page-{k}"})
+    lazy = _render(out, tmp_path)["lazy"]
+    n_blocks = len(results[(OPEN_PAGES + 1) % len(results)]["blocks"])
+    assert lazy == {"closed": True, "before": 0, "after": n_blocks, "waiting": 0}
 
 
 def _chromium() -> str:
@@ -163,6 +178,13 @@ def _chromium() -> str:
 PROBE = """
 <script>
 (function () {
+  var all = document.querySelectorAll('details.page'), last = all[all.length - 1];
+  var lazy = {closed: !last.open, before: last.querySelectorAll('.block').length};
+  last.open = true;  // a collapsed page gets its blocks when opened (a 'toggle' handler)
+  setTimeout(measure, 200);
+  function measure() {
+  lazy.after = last.querySelectorAll('.block').length;
+  lazy.waiting = last.querySelectorAll('script.later').length;
   function box(el) { var r = el.getBoundingClientRect(); return {w: r.width, h: r.height}; }
   function style(el) { var s = getComputedStyle(el);
     return {border: s.borderLeftStyle, borderColor: s.borderLeftColor, color: s.color,
@@ -184,10 +206,11 @@ PROBE = """
   });
   var out = document.createElement('pre');
   out.id = 'probe';
-  out.textContent = JSON.stringify({pages: pages,
+  out.textContent = JSON.stringify({pages: pages, lazy: lazy,
     resources: performance.getEntriesByType('resource').length,
     count: document.getElementById('count').innerText});
   document.body.appendChild(out);
+  }
 })();
 </script>
 """
@@ -215,6 +238,7 @@ def test_the_review_page_renders_in_chromium(scored: dict[str, Path], tmp_path: 
     results = _results(scored)
     assert got["resources"] == 0  # nothing fetched
     assert got["count"] == f"{len(results)} / {len(results)} pages shown"  # the script ran
+    assert got["lazy"]["closed"] is False  # every page open: none waits
     for page, res in zip(got["pages"], results, strict=True):
         assert page["open"] and page["box"]["h"] > 0
         if "error" in res:

@@ -9,8 +9,9 @@ the terms behind each tag. A failed page shows its error.
 The file needs nothing else: styles and the small script (filter, open/close all) are
 inline, fonts are the system's (a CJK font stack), and a Content-Security-Policy forbids
 loading anything, so opening it never touches the network. Pages are ``<details>``
-elements: the first :data:`OPEN_PAGES` open, the rest collapsed, so a review of 1,000
-pages is one file that a browser opens without laying out every block; inside a page,
+elements: the first :data:`OPEN_PAGES` open, the rest collapsed, their blocks kept as
+text the browser does not parse until the page is opened, so a review of 1,000 pages is
+one file that opens in the time its first pages take; inside a page,
 runs of :data:`FOLD_RUN` or more boilerplate blocks (menus, footers, link lists) fold
 into one line naming their roles, so the article is read in one go. Results are
 written as they come (nothing is kept per page) into a file that appears only when
@@ -70,7 +71,8 @@ table.topics tr.on td { font-weight: 700; }
 details.run { margin: 6px 0; border-left: 5px dashed var(--bp); background: #f1f1f1;
   border-radius: 3px; padding: 2px 10px; font-size: 12px; color: #666; }
 details.run > summary { cursor: pointer; }
-.block { margin: 6px 0; padding: 4px 10px 6px; border-radius: 3px; }
+.block { margin: 6px 0; padding: 4px 10px 6px; border-radius: 3px;
+  background: rgb(46 125 50 / calc(0.04 + 0.22 * var(--p))); }
 .block.body { border-left: 5px solid var(--body); color: #111; }
 .block.boilerplate { border-left: 5px dashed var(--bp); color: #777; font-size: 13px; }
 .bmeta { font-size: 11px; color: #555; font-family: ui-monospace, monospace;
@@ -79,7 +81,7 @@ details.run > summary { cursor: pointer; }
 .block.boilerplate .bmeta .lab { color: #757575; font-weight: 700; }
 .bar { display: inline-block; width: 50px; height: 6px; background: #e0e0e0;
   vertical-align: 1px; margin: 0 4px; }
-.bar i { display: block; height: 100%; background: var(--body); }
+.bar i { display: block; height: 100%; background: var(--body); width: calc(var(--p) * 100%); }
 .rule { color: #bf360c; }
 .text { margin: 2px 0 0; white-space: pre-wrap; overflow-wrap: anywhere; }
 .s.tagged { border-radius: 2px; padding: 1px 0; }
@@ -109,6 +111,12 @@ _SCRIPT = """
     count.textContent = shown + ' / ' + pages.length + ' pages shown';
   }
   q.addEventListener('input', apply);
+  pages.forEach(function (p) {
+    p.addEventListener('toggle', function () {
+      var later = p.querySelector('script.later');
+      if (p.open && later) { p.querySelector('.pbody').innerHTML = later.textContent; later.remove(); }
+    });
+  });
   function all(open) { pages.forEach(function (p) { if (!p.classList.contains('hidden')) p.open = open; }); }
   document.getElementById('open-all').onclick = function () { all(true); };
   document.getElementById('close-all').onclick = function () { all(false); };
@@ -218,14 +226,14 @@ class ReviewSink:
             for t in labels
         )
         find = _esc(f"{title} {source} {url or ''} {' '.join(labels)}").lower()
-        parts = [
-            f'<details class="page" id="page-{n}" data-find="{find}"{opened}>',
-            f'<summary><span class="num">{n}</span><span class="ptitle">{_esc(title)}</span>',
+        head = (
+            f'<details class="page" id="page-{n}" data-find="{find}"{opened}>'
+            f'<summary><span class="num">{n}</span><span class="ptitle">{_esc(title)}</span>'
             f'{chips}<span class="counts">{n_body} body / {len(blocks) - n_body} '
-            f'boilerplate blocks</span><span class="src">{where}</span></summary>',
-            '<div class="pbody">',
-            self._topic_table(res),
-        ]
+            f'boilerplate blocks</span><span class="src">{where}</span></summary>'
+            '<div class="pbody">'
+        )
+        parts = [self._topic_table(res)]
         sentences: dict[int, list[dict[str, Any]]] = {}
         for s in res.get("sentences", []):
             sentences.setdefault(s["block"], []).append(s)
@@ -246,8 +254,13 @@ class ReviewSink:
             run, roles = [], {}
             if b is not None:
                 parts.append(self._block(b, sentences.get(b["index"], [])))
-        parts.append("</div></details>\n")
-        return "\n".join(parts)
+        inner = "\n".join(parts)
+        if opened:
+            return f"{head}{inner}</div></details>\n"
+        # A collapsed page's blocks wait as raw text, which the browser does not parse
+        # into elements, until the page is opened (the script moves them in): a review of
+        # 1,000 pages opens in the time its first pages take. Escaped text holds no "<".
+        return f'{head}</div><script type="text/html" class="later">{inner}</script></details>\n'
 
     def _topic_table(self, res: Result) -> str:
         topics = res.get("topics", {})
@@ -274,16 +287,12 @@ class ReviewSink:
     def _block(self, b: dict[str, Any], sentences: list[dict[str, Any]]) -> str:
         body = b["label"] == self.positive
         p = float(b["p_body"])
-        shade = _rgba("#2e7d32", 0.04 + 0.22 * p)
         rule = f' · <span class="rule">rule: {_esc(b["rule"])}</span>' if b.get("rule") else ""
-        meta = (
-            f'<div class="bmeta"><span class="lab">{_esc(b["label"])}</span> · '
-            f'{_esc(b["role"])} · p_body {p:.2f}<span class="bar"><i style="width:'
-            f'{p * 100:.0f}%"></i></span>{rule}</div>'
-        )
+        # --p drives the shade and the bar (CSS): markup per block is most of a big page
         return (
-            f'<div class="block {"body" if body else "boilerplate"}" data-role="{_esc(b["role"])}"'
-            f' data-p="{p:.4f}" style="background:{shade}">{meta}'
+            f'<div class="block {"body" if body else "boilerplate"}" style="--p:{p:.2f}">'
+            f'<div class="bmeta"><span class="lab">{_esc(b["label"])}</span> · '
+            f'{_esc(b["role"])} · p_body {p:.2f}<span class="bar"><i></i></span>{rule}</div>'
             f'<p class="text">{self._text(b, sentences)}</p></div>'
         )
 
