@@ -33,6 +33,7 @@ SUBCOMMANDS = [
     ["data", "validate"],
     ["data", "migrate"],
     ["data", "stats"],
+    ["data", "suggest"],
 ]
 
 

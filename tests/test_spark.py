@@ -292,3 +292,27 @@ def test_without_pyspark_says_install_the_extra(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "pyspark", None)
     assert spark_cli.main(["in.jsonl", "out.jsonl"]) == 2
     assert "pip install 'honbun[spark]'" in capsys.readouterr().err
+
+
+def test_score_spark_reads_warc_as_honbun_score_does(spark, model_dir, tmp_path, capsys):
+    """A directory of WARC files (one cut short) scores to what `honbun score` writes for
+    the same files: every page, the broken record's error record, in doc_id order."""
+    from honbun.cli import main
+    from warcs import manifest_pages, write_crawl
+
+    crawls = tmp_path / "crawls"
+    crawls.mkdir()
+    write_crawl(crawls / "a.warc.gz", pages=manifest_pages()[:2])
+    cut = write_crawl(tmp_path / "b.warc", gzipped=False, pages=manifest_pages()[2:4])
+    data = cut.read_bytes()
+    (crawls / "b.warc").write_bytes(data[: len(data) - 500])  # inside the last page
+
+    local = tmp_path / "local.jsonl"
+    files = sorted(str(f) for f in crawls.iterdir())
+    assert main(["score", *files, "--model", model_dir, "-o", str(local)]) == 1
+    expected = sorted(local.read_text("utf-8").splitlines(), key=lambda x: json.loads(x)["doc_id"])
+    out = tmp_path / "spark.jsonl"
+    assert spark_cli.main([str(crawls), str(out), "--model", model_dir]) == 1
+    got = out.read_text("utf-8").splitlines()
+    assert len(got) == 4 and got == expected
+    assert sum("error" in json.loads(x) for x in got) == 1

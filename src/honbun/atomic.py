@@ -12,9 +12,10 @@ import contextlib
 import errno
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from types import TracebackType
+from typing import IO, Any
 
 
 class WriteError(OSError):
@@ -76,6 +77,25 @@ def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def finish(
+    cm: contextlib.AbstractContextManager[Any],
+    last: Callable[[], None],
+    exc_type: type[BaseException] | None,
+    exc: BaseException | None,
+    tb: TracebackType | None,
+) -> None:
+    """Leave ``cm`` (an :func:`atomic_open` block, from a writer's ``__exit__``) after
+    ``last()`` (a footer, a closing write), which runs only when nothing failed; if it
+    fails itself, the file is discarded as for any other error."""
+    try:
+        if exc_type is None:
+            last()
+    except BaseException as err:
+        cm.__exit__(type(err), err, err.__traceback__)
+        raise
+    cm.__exit__(exc_type, exc, tb)
 
 
 def write_text(path: str | Path, text: str) -> None:

@@ -1,4 +1,4 @@
-"""``honbun score-spark``: score a JSON Lines or Parquet dataset of pages on Apache Spark
+"""``honbun score-spark``: score a JSON Lines, Parquet or WARC dataset of pages on Apache Spark
 (the library is :mod:`honbun.serve.spark`); :func:`main` is the ``spark-submit`` entry."""
 
 from __future__ import annotations
@@ -27,12 +27,13 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "input",
         metavar="INPUT",
-        help="JSON Lines or Parquet pages: doc_id, content, [format], [source]",
+        help="JSON Lines or Parquet pages (doc_id, content, [format], [source], [url], [date], "
+        "[charset]), or WARC files (.warc, .warc.gz; a file or a directory)",
     )
     p.add_argument("output", metavar="OUTPUT", help="a .jsonl file, or a directory of parts")
     p.add_argument("--model", default="models/default", help="model directory or MLflow URI")
     p.add_argument("--partitions", type=int, help="repartition the pages into N scoring tasks")
-    p.add_argument("--input-format", choices=["auto", "jsonl", "parquet"], default="auto")
+    p.add_argument("--input-format", choices=["auto", "jsonl", "parquet", "warc"], default="auto")
     p.add_argument("--master", help="Spark master (default: spark-submit's, else local[*])")
     p.add_argument("--explain", action="store_true", help="terms behind each topic label")
     p.add_argument(
@@ -107,7 +108,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``score-spark`` to the ``honbun`` parser."""
     p = sub.add_parser(
         "score-spark",
-        help="score a JSON Lines/Parquet dataset of pages with Apache Spark (the spark extra)",
+        help="score a JSON Lines/Parquet/WARC dataset of pages with Apache Spark (the spark extra)",
         description="Score pages with Spark, one model per Python worker. Each line of OUTPUT "
         "is what `honbun score` writes for that page, in doc_id order; failed pages get error "
         "records. OUTPUT appears only when the job has finished.",

@@ -7,11 +7,13 @@ Order of evidence, strongest first:
 3. strict UTF-8 — legacy-encoded Japanese text essentially never decodes as UTF-8, while
    pages that *declare* Shift_JIS or EUC-JP but store UTF-8 are common, so the bytes win
    over the declaration;
-4. detection: UTF-8, each Japanese legacy codec and the declared charset (``<meta
+4. detection: UTF-8, each Japanese legacy codec, the charset a transport named (``hint``:
+   the HTTP ``Content-Type`` of a crawled page) and the declared charset (``<meta
    charset>``, ``http-equiv``, XML declaration; searched in the whole ``<head>`` because
    some pages declare it late) are tried, and among those with few enough errors the one
-   that reads most like Japanese wins, the declared one on a tie. A UTF-8 page with one
-   stray byte stays UTF-8, not CP932 mojibake, whatever it declares.
+   that reads most like Japanese wins; on a tie the hint, then the declared one (the HTML
+   standard's order). A UTF-8 page with one stray byte stays UTF-8, not CP932 mojibake,
+   whatever it declares.
 
 A decode that needs more than :data:`MAX_REPLACEMENT_RATIO` replacement characters is
 refused as undecodable rather than returned as mojibake.
@@ -101,8 +103,11 @@ def _strict(data: bytes, codec: str) -> str | None:
         return None
 
 
-def decode_bytes(data: bytes) -> Decoded:
-    """Decode a page's bytes; raise :class:`DecodeError` if no encoding fits."""
+def decode_bytes(data: bytes, hint: str | None = None) -> Decoded:
+    """Decode a page's bytes; raise :class:`DecodeError` if no encoding fits.
+
+    ``hint``: a charset label from outside the page (an HTTP header), weighed as evidence
+    in detection like the page's own declaration, never trusted over the bytes."""
     declared = declared_charset(data)
     for bom, codec in (
         (codecs.BOM_UTF8, "utf-8"),
@@ -119,24 +124,27 @@ def decode_bytes(data: bytes) -> Decoded:
     text = _strict(data, "utf-8")
     if text is not None:
         return Decoded(text, "utf-8", declared, 0)
-    return _checked(_detect(data, declared))
+    return _checked(_detect(data, declared, hint))
 
 
-def _detect(data: bytes, declared: str | None) -> Decoded:
+def _detect(data: bytes, declared: str | None, hint: str | None = None) -> Decoded:
     """Among the decodes with few enough bad characters, the most plausible Japanese
-    (:func:`plausibility`); ties go to the declared charset, then to fewer bad characters.
+    (:func:`plausibility`); ties go to the hint, then the declared charset, then to fewer
+    bad characters.
 
     Almost any byte string "decodes" as CP932 (it maps nearly every byte pair to some
     kanji or half-width katakana), so a UTF-8 page with one stray byte has no bad
     characters as CP932 but is mojibake; counting bad characters alone picks CP932.
     """
     codec = _codec(declared) if declared else None
+    hinted = _codec(hint.strip().lower()) if hint else None
+    named = [c for c in (hinted, codec) if c]
     candidates = []
-    for c in dict.fromkeys(("utf-8", *_CANDIDATES, *([codec] if codec else []))):
+    for c in dict.fromkeys(("utf-8", *_CANDIDATES, *named)):
         text = data.decode(c, "replace")
         bad = text.count("\ufffd")
         ok = _tolerable(bad, text)  # only these can win: skip scoring the others
-        key = (ok, plausibility(text) if ok else 0, c == codec, -bad)
+        key = (ok, plausibility(text) if ok else 0, c == hinted, c == codec, -bad)
         candidates.append((key, Decoded(text, c, declared, bad)))
     return max(candidates, key=lambda k: k[0])[1]
 

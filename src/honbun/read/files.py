@@ -39,6 +39,7 @@ MAX_STRAY_NULS = 16
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml", ".shtml"})
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md"})
 PAGE_SUFFIXES = HTML_SUFFIXES | TEXT_SUFFIXES
+WARC_SUFFIXES = (".warc", ".warc.gz")  # crawls: read record by record (honbun.read.warc)
 FORMATS = frozenset({"html", "text"})  # what a caller may name; anything else is sniffed
 # What a directory walk leaves out by default (a file named on the command line is always
 # read): notes and data that sit beside pages in a crawl or an annotation folder ...
@@ -92,11 +93,14 @@ def page_from_bytes(
     doc_id: str | None = None,
     fmt: str | None = None,
     meta: dict[str, str] | None = None,
+    charset: str | None = None,
 ) -> Page:
     """Decode and parse one page. Raise PageError (naming ``source``) on bad input.
 
-    A few stray NUL bytes (at most :data:`MAX_STRAY_NULS`) are dropped; a page larger than
-    :data:`MAX_PAGE_BYTES` or with more than :data:`MAX_PAGE_BLOCKS` blocks is refused.
+    ``charset``: what the transport said the encoding is (an HTTP header), a hint to the
+    decoder (:func:`~honbun.read.decode.decode_bytes`). A few stray NUL bytes (at most
+    :data:`MAX_STRAY_NULS`) are dropped; a page larger than :data:`MAX_PAGE_BYTES` or with
+    more than :data:`MAX_PAGE_BLOCKS` blocks is refused.
     """
     if not data.strip():
         raise PageError(source, "empty file")
@@ -112,7 +116,7 @@ def page_from_bytes(
         if not data.strip():
             raise PageError(source, "empty file")
     try:
-        decoded = decode_bytes(data)
+        decoded = decode_bytes(data, charset)
     except DecodeError as exc:
         raise PageError(source, str(exc)) from exc
     fmt = fmt or sniff_format(data, source)
@@ -139,11 +143,17 @@ def check_size(page: Page) -> Page:
 
 
 def page_from_content(
-    content: object, source: str, doc_id: str | None = None, fmt: str | None = None
+    content: object,
+    source: str,
+    doc_id: str | None = None,
+    fmt: str | None = None,
+    meta: dict[str, str] | None = None,
+    charset: str | None = None,
 ) -> Page:
     """A page given as content (a row of a REST request or a Spark dataset): text or bytes,
-    with an optional ``format`` (``html``/``text``; empty sniffs it). Raise PageError
-    naming ``source`` for a missing or non-text content or an unknown format."""
+    with an optional ``format`` (``html``/``text``; empty sniffs it), ``meta`` and charset
+    hint (see :func:`page_from_bytes`). Raise PageError naming ``source`` for a missing or
+    non-text content or an unknown format."""
     if fmt is not None and not isinstance(fmt, str):
         raise PageError(source, f"format must be html, text or null, not {fmt!r}")
     kind = (fmt or "").strip().lower() or None
@@ -157,7 +167,7 @@ def page_from_content(
         raise PageError(source, "no content (null)")
     else:
         raise PageError(source, f"content must be text, not {type(content).__name__}")
-    return page_from_bytes(data, source, doc_id or None, kind)
+    return page_from_bytes(data, source, doc_id or None, kind, meta, charset)
 
 
 def load_page(path: str | Path, doc_id: str | None = None, fmt: str | None = None) -> Page:
@@ -212,6 +222,8 @@ def page_or_skip(path: Path, name: str, patterns: Sequence[str] = ()) -> Skipped
         if any(fnmatch.fnmatch(name, g) or fnmatch.fnmatch(path.name, g) for g in patterns):
             return None
         return Skipped(source, "glob", f"matches no --glob ({', '.join(patterns)})")
+    if path.name.lower().endswith(WARC_SUFFIXES):
+        return None
     notes = [g for g in NOT_PAGES if fnmatch.fnmatch(path.name.lower(), g.lower())]
     if notes:
         return Skipped(source, "notes", f"notes or data, not a page ({notes[0]})")

@@ -66,16 +66,25 @@ def guarded(source: str, fn: Callable[[], Any]) -> Any:
             signal.signal(signal.SIGALRM, old)
 
 
-def _score_chunk(model: Any, chunk: list[Page | str], explain: bool) -> list[dict[str, Any]]:
+def _score_chunk(
+    model: Any, chunk: list[Page | PageError | str], explain: bool
+) -> list[dict[str, Any]]:
     """Results of a chunk of pages, in order.
 
+    A PageError (an input a reader could not make a page of, such as a broken WARC
+    record) is its own error record. A page that fails keeps its doc id in the record.
     Each page is read and featurised on its own (its own time limit and error record);
     then the models score the chunk's prepared pages in one go, which gives each page
     what scoring it alone gives. Should that fail, the pages are scored one by one, so
     only the page at fault gets an error record.
     """
+    from honbun.scoring.results import error_result
+
     out: list[Any] = []
     for item in chunk:
+        if isinstance(item, PageError):
+            out.append(error_result(item))
+            continue
         source = item.source if isinstance(item, Page) else str(item)
         out.append(guarded(source, lambda item=item: model.prepare(item)))
     ready = [k for k, x in enumerate(out) if not isinstance(x, dict)]
@@ -88,6 +97,9 @@ def _score_chunk(model: Any, chunk: list[Page | str], explain: bool) -> list[dic
             ]
         for k, res in zip(ready, scored, strict=True):
             out[k] = res
+    for item, res in zip(chunk, out, strict=True):
+        if isinstance(item, Page) and "error" in res:
+            res["doc_id"] = item.doc_id  # not a name derived from the source
     return out
 
 
@@ -120,15 +132,17 @@ def _init_worker(model: Any) -> None:
         pass
 
 
-def _work(args: tuple[list[Page | str], bool]) -> list[dict[str, Any]]:
+def _work(args: tuple[list[Page | PageError | str], bool]) -> list[dict[str, Any]]:
     chunk, explain = args
     return _score_chunk(_WORKER_MODEL, chunk, explain)
 
 
-def _chunks(items: Iterable[Page | str | Path], size: int) -> Iterator[list[Page | str]]:
-    chunk: list[Page | str] = []
+def _chunks(
+    items: Iterable[Page | PageError | str | Path], size: int
+) -> Iterator[list[Page | PageError | str]]:
+    chunk: list[Page | PageError | str] = []
     for item in items:
-        chunk.append(item if isinstance(item, Page) else str(item))
+        chunk.append(item if isinstance(item, (Page, PageError)) else str(item))
         if len(chunk) == size:
             yield chunk
             chunk = []
@@ -138,12 +152,12 @@ def _chunks(items: Iterable[Page | str | Path], size: int) -> Iterator[list[Page
 
 def score_stream(
     model: Any,
-    items: Iterable[Page | str | Path],
+    items: Iterable[Page | PageError | str | Path],
     jobs: int = 1,
     explain: bool = False,
     fail_fast: bool = False,
 ) -> Iterator[dict[str, Any]]:
-    """Yield one result per item, in input order."""
+    """Yield one result per item (a page, a path, or a reader's PageError), in input order."""
     if jobs <= 1:
         for chunk in _chunks(items, CHUNK_PAGES):
             with _single_threaded():

@@ -19,6 +19,7 @@ import numpy as np
 
 from honbun.boilerplate.roles import default_role
 from honbun.boilerplate.rules import Decided, decide
+from honbun.errors import PageError
 from honbun.features.prepared import PreparedPage, prepare, text_view
 from honbun.features.repetition import SiteContext
 from honbun.features.text import page_items
@@ -26,7 +27,7 @@ from honbun.read.page import Page
 from honbun.read.sites import site_of
 from honbun.read.tokens import Token, block_tokens
 from honbun.scoring.bundle import ModelBundle, load_scoring_bundle
-from honbun.scoring.results import Result
+from honbun.scoring.results import PAGE_FIELDS, Result
 from honbun.topics.model import rollup
 
 
@@ -51,7 +52,7 @@ class Model:
             return self
         return Model(self.bundle, self.context, body_only)
 
-    def with_site_context(self, items: Iterable[Page | str | Path]) -> Model:
+    def with_site_context(self, items: Iterable[Page | PageError | str | Path]) -> Model:
         """This model scoring against the site context of ``items`` (pages or paths).
 
         Every item is read once here to count which block texts repeat across its site's
@@ -65,6 +66,8 @@ class Model:
 
         ctx = SiteContext()
         for item in items:
+            if isinstance(item, PageError):  # a reader's error: no page to count
+                continue
             page = (
                 item
                 if isinstance(item, Page)
@@ -195,6 +198,9 @@ def score_prepared(
             "format": page.format,
             "model": bundle.name,
         }
+        for key in PAGE_FIELDS:  # what the reader knew: a canonical or crawled URL, a date
+            if page.meta.get(key):
+                result[key] = page.meta[key]
         blocks = []
         for b, pi, why, yi, ri in zip(page.blocks, p.tolist(), d.rule, y.tolist(), r, strict=True):
             block = {

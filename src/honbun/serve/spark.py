@@ -2,9 +2,15 @@
 
 Input rows have ``doc_id`` (string), ``content`` (the page's text; binary is accepted too
 and decoded like a file), and optionally ``format`` (``html``/``text``; null or empty
-sniffs it) and ``source`` (defaults to ``doc_id``). Each row becomes ``doc_id`` and
-``result``: the JSON string ``honbun score`` would write for that page. A page that fails
-becomes an error record (:func:`honbun.scoring.results.error_result`) — never a failed job.
+sniffs it), ``source`` (defaults to ``doc_id``), ``url`` and ``date`` (the page's, copied
+into its result) and ``charset`` (the transport's, a hint to the decoder). Each row becomes
+``doc_id`` and ``result``: the JSON string ``honbun score`` would write for that page. A
+page that fails becomes an error record (:func:`honbun.scoring.results.error_result`) —
+never a failed job.
+
+WARC input (:func:`read_warc`): one task per WARC file reads its records as
+``honbun score`` does (:func:`honbun.read.warc.iter_payloads`), streaming, into rows of
+that shape; a broken record becomes a row that scores to its error record.
 
 With ``site_context`` a first pass counts, per site (:func:`honbun.read.sites.site_of`),
 how many input pages hold each block text, as ``honbun score --site-context`` does over
@@ -29,6 +35,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from honbun.read.files import WARC_SUFFIXES
+
 INSTALL_HINT = (
     "honbun score-spark needs PySpark and PyArrow: pip install 'honbun[spark]' "
     "(and Java 17+ for Spark itself)"
@@ -36,8 +44,14 @@ INSTALL_HINT = (
 RESULT_SCHEMA_DDL = "doc_id string, result string"
 KEYS_SCHEMA_DDL = "_page bigint, _site string, _keys array<bigint>"
 JSONL_READ_SCHEMA = (
-    "doc_id string, format string, content string, source string, _corrupt_record string"
+    "doc_id string, format string, content string, source string, url string, date string, "
+    "charset string, _corrupt_record string"
 )
+WARC_PAGES_DDL = (
+    "doc_id string, format string, content binary, source string, url string, date string, "
+    "charset string, _error string"
+)
+OPTIONAL_COLUMNS = ("format", "source", "url", "date", "charset")
 JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 COMPRESSION_SUFFIXES = (".gz", ".bz2", ".zst", ".xz", ".lz4", ".snappy", ".deflate")
@@ -129,11 +143,15 @@ def score_record(
     source: str | None = None,
     explain: bool = False,
     context: tuple[str, dict[int, int], int] | None = None,
+    meta: dict[str, str] | None = None,
+    charset: str | None = None,
 ) -> dict[str, Any]:
     """Score one page given as text (or bytes): the dict ``honbun score`` writes for it.
 
     ``context``: the page's site, its site's page count per block-key hash and its
     site's number of pages (the site-context pass); None scores the page alone.
+    ``meta`` (url, date) and ``charset``: what the reader knew (see
+    :func:`~honbun.read.files.page_from_content`).
     Never raises for a bad page: it gets an error record (with the input ``doc_id``).
     """
     from honbun.read.files import page_from_content
@@ -143,7 +161,7 @@ def score_record(
     doc_id, source = _row_ids(doc_id, source)
 
     def run() -> dict[str, Any]:
-        page = page_from_content(content, source, doc_id or None, fmt)
+        page = page_from_content(content, source, doc_id or None, fmt, meta, charset)
         scorer = model
         if context is not None:
             scorer = Model(model.bundle, page_context(page, *context))
@@ -153,6 +171,25 @@ def score_record(
     if "error" in res and doc_id:
         res["doc_id"] = doc_id  # so the record joins back to its input row
     return res
+
+
+def _row_meta(cols: dict[str, list[Any]], i: int) -> dict[str, str]:
+    """A row's page meta: its ``url`` and ``date`` where given."""
+    return {k: str(cols[k][i]) for k in ("url", "date") if cols.get(k) and cols[k][i]}
+
+
+def _row_error(cols: dict[str, list[Any]], i: int) -> dict[str, Any] | None:
+    """The error record of a row that is no page (a malformed JSON line, a broken WARC
+    record), else None."""
+    from honbun.errors import PageError
+    from honbun.scoring.results import error_result
+
+    doc_id = cols["doc_id"][i]
+    if cols.get("_corrupt_record") and cols["_corrupt_record"][i] is not None:
+        return _malformed(cols["_corrupt_record"][i], doc_id or "")
+    if cols.get("_error") and cols["_error"][i] is not None:
+        return error_result(PageError(cols["source"][i] or "", cols["_error"][i], doc_id))
+    return None
 
 
 def _partition_keys() -> Callable[[Iterator[Any]], Iterator[Any]]:
@@ -171,14 +208,15 @@ def _partition_keys() -> Callable[[Iterator[Any]], Iterator[Any]]:
         )
         for batch in batches:
             cols = batch.to_pydict()
-            corrupt = cols.get("_corrupt_record") or [None] * batch.num_rows
             out: dict[str, list[Any]] = {"_page": [], "_site": [], "_keys": []}
             for i in range(batch.num_rows):
-                if corrupt[i] is not None:
+                if _row_error(cols, i) is not None:
                     continue  # scored as an error record; counts for no site
                 doc_id, source = _row_ids(cols["doc_id"][i], cols["source"][i])
                 content, fmt = cols["content"][i], cols["format"][i]
-                page = guarded(source, partial(page_from_content, content, source, doc_id, fmt))
+                read = partial(page_from_content, content, source, doc_id, fmt,
+                               _row_meta(cols, i), cols["charset"][i])  # fmt: skip
+                page = guarded(source, read)
                 # as SiteContext.add counts: unreadable pages and pages without a site do not
                 entry = None if isinstance(page, dict) else counted(page)
                 if entry is not None:
@@ -235,15 +273,13 @@ def _partition_scorer(model_path: str, explain: bool) -> Callable[[Iterator[Any]
                 model = _worker_model(model_path)
             cols = batch.to_pydict()
             n = batch.num_rows
-            corrupt = cols.get("_corrupt_record") or [None] * n
             sites = cols.get("_site") or [None] * n
             ids: list[str] = []
             results: list[str] = []
             for i in range(n):
                 doc_id = cols["doc_id"][i]
-                if corrupt[i] is not None:
-                    res = _malformed(corrupt[i], doc_id or "")
-                else:
+                res = _row_error(cols, i)
+                if res is None:
                     context = None
                     if sites[i] is not None:
                         counts = dict(cols["_key_counts"][i])  # Arrow maps: (key, n) pairs
@@ -256,6 +292,8 @@ def _partition_scorer(model_path: str, explain: bool) -> Callable[[Iterator[Any]
                         cols["source"][i],
                         explain,
                         context,
+                        _row_meta(cols, i),
+                        cols["charset"][i],
                     )
                 ids.append(doc_id or "")
                 results.append(dumps(res))
@@ -287,7 +325,8 @@ def _prepare(df: Any) -> Any:
     if missing:
         raise ValueError(
             f"the pages DataFrame has no column(s) {', '.join(missing)} "
-            f"(expected doc_id, content and optionally format, source; got {', '.join(fields)})"
+            f"(expected doc_id, content and optionally {', '.join(OPTIONAL_COLUMNS)}; "
+            f"got {', '.join(fields)})"
         )
 
     def col(name: str) -> Any:
@@ -297,9 +336,10 @@ def _prepare(df: Any) -> Any:
             return F.col(name)
         return F.col(name).cast("string").alias(name)
 
-    cols = [col(c) for c in ("doc_id", "format", "content", "source")]
-    if "_corrupt_record" in fields:
-        cols.append(F.col("_corrupt_record").cast("string"))
+    cols = [col(c) for c in ("doc_id", "content", *OPTIONAL_COLUMNS)]
+    for flag in ("_corrupt_record", "_error"):  # rows that are no page: error records
+        if flag in fields:
+            cols.append(F.col(flag).cast("string"))
     return df.select(*cols)
 
 
@@ -389,23 +429,29 @@ def _strip_compression(name: str) -> str:
 
 
 def input_kind(spark: Any, path: str) -> str:
-    """``"parquet"`` or ``"jsonl"``, from the extension or the files in the directory."""
-    names = [_strip_compression(n) for n in _list_names(spark, qualify(spark, path))]
-    names = [n for n in names if not n.startswith(("_", "."))]
+    """``"warc"``, ``"parquet"`` or ``"jsonl"``, from the extension or the files in the
+    directory."""
+    listed = [n for n in _list_names(spark, qualify(spark, path)) if not n.startswith(("_", "."))]
+    if any(n.lower().endswith(WARC_SUFFIXES) for n in listed):
+        return "warc"
+    names = [_strip_compression(n) for n in listed]
     if any(n.endswith(PARQUET_SUFFIXES) for n in names):
         return "parquet"
     if any(n.endswith(JSON_SUFFIXES) for n in names):
         return "jsonl"
     raise ValueError(
-        f"{path}: cannot tell the input format (expected .jsonl/.json or .parquet files); "
+        f"{path}: cannot tell the input format (expected .jsonl/.json, .parquet or "
+        ".warc/.warc.gz files); "
         "use --input-format"
     )
 
 
 def read_pages(spark: Any, path: str, kind: str = "auto") -> Any:
-    """A JSON Lines or Parquet dataset of pages as a DataFrame."""
+    """A JSON Lines, Parquet or WARC dataset of pages as a DataFrame."""
     if kind == "auto":
         kind = input_kind(spark, path)
+    if kind == "warc":
+        return read_warc(spark, path)
     if kind == "parquet":
         return spark.read.parquet(path)
     return (
@@ -413,6 +459,95 @@ def read_pages(spark: Any, path: str, kind: str = "auto") -> Any:
         .option("mode", "PERMISSIVE")
         .option("columnNameOfCorruptRecord", "_corrupt_record")
         .json(path)
+    )
+
+
+def warc_files(spark: Any, path: str) -> list[str]:
+    """The WARC files at ``path`` (a file, or a directory searched recursively), sorted;
+    local ones as plain paths."""
+    q = qualify(spark, path)
+    if _is_local(q):
+        p = _local(q)
+        if not p.is_dir():
+            return [str(p)]
+        return sorted(str(f) for f in p.rglob("*") if f.name.lower().endswith(WARC_SUFFIXES))
+    fs, hp = _hadoop_fs(spark, q)
+    if not fs.getFileStatus(hp).isDirectory():
+        return [q]
+    found = []
+    it = fs.listFiles(hp, True)
+    while it.hasNext():
+        name = str(it.next().getPath())
+        if name.lower().endswith(WARC_SUFFIXES):
+            found.append(name)
+    return sorted(found)
+
+
+def _read_warc_files() -> Callable[[Iterator[Any]], Iterator[Any]]:
+    """The function ``mapInArrow`` runs over WARC file paths: each file's page payloads
+    and broken records as rows of :data:`WARC_PAGES_DDL`, at most ``ARROW_BATCH_ROWS`` at
+    a time (the file is streamed, never held)."""
+
+    def read(batches: Iterator[Any]) -> Iterator[Any]:
+        import pyarrow as pa
+
+        from honbun.errors import PageError
+        from honbun.read.warc import iter_payloads
+
+        schema = pa.schema(
+            [(n, pa.binary() if n == "content" else pa.string())
+             for n in ("doc_id", "format", "content", "source", "url", "date", "charset",
+                       "_error")]
+        )  # fmt: skip
+        for batch in batches:
+            for path in batch.column("path").to_pylist():
+                rows: list[dict[str, Any]] = []
+                for item in _payloads(path, iter_payloads):
+                    if isinstance(item, PageError):
+                        doc_id = item.doc_id or Path(item.path).stem
+                        rows.append({"doc_id": doc_id, "source": item.path, "_error": item.reason})
+                    else:
+                        rows.append({"doc_id": item.uri, "format": item.format,
+                                     "content": item.data, "source": item.uri, "url": item.uri,
+                                     "date": item.date, "charset": item.charset})  # fmt: skip
+                    if len(rows) >= ARROW_BATCH_ROWS:
+                        yield pa.RecordBatch.from_pylist(rows, schema=schema)
+                        rows = []
+                if rows:
+                    yield pa.RecordBatch.from_pylist(rows, schema=schema)
+
+    return read
+
+
+def _payloads(path: str, iter_payloads: Callable[..., Iterator[Any]]) -> Iterator[Any]:
+    """A WARC file's payloads: a local path opened as a file, anything else through
+    pyarrow's filesystems (HDFS, S3, GCS)."""
+    if "://" not in path:
+        yield from iter_payloads(path)
+        return
+    from pyarrow import fs
+
+    from honbun.errors import PageError
+
+    try:
+        filesystem, inner = fs.FileSystem.from_uri(path)
+        fh = filesystem.open_input_file(inner)
+    except Exception as exc:  # an unknown scheme, a missing file: one error record
+        yield PageError(path, f"cannot read: {exc}")
+        return
+    with fh:
+        yield from iter_payloads(path, fh=fh)
+
+
+def read_warc(spark: Any, path: str) -> Any:
+    """The pages of the WARC file(s) at ``path`` as a DataFrame of input rows, one task
+    per file (so the files are read in parallel, each streamed)."""
+    files = warc_files(spark, path)
+    if not files:
+        raise ValueError(f"{path}: no .warc or .warc.gz files")
+    paths = spark.sparkContext.parallelize([(f,) for f in files], len(files))
+    return spark.createDataFrame(paths, "path string").mapInArrow(
+        _read_warc_files(), WARC_PAGES_DDL
     )
 
 
