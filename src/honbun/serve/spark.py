@@ -35,8 +35,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from honbun.read.files import WARC_SUFFIXES
-
 INSTALL_HINT = (
     "honbun score-spark needs PySpark and PyArrow: pip install 'honbun[spark]' "
     "(and Java 17+ for Spark itself)"
@@ -431,6 +429,8 @@ def _strip_compression(name: str) -> str:
 def input_kind(spark: Any, path: str) -> str:
     """``"warc"``, ``"parquet"`` or ``"jsonl"``, from the extension or the files in the
     directory."""
+    from honbun.read.files import WARC_SUFFIXES
+
     listed = [n for n in _list_names(spark, qualify(spark, path)) if not n.startswith(("_", "."))]
     if any(n.lower().endswith(WARC_SUFFIXES) for n in listed):
         return "warc"
@@ -465,6 +465,8 @@ def read_pages(spark: Any, path: str, kind: str = "auto") -> Any:
 def warc_files(spark: Any, path: str) -> list[str]:
     """The WARC files at ``path`` (a file, or a directory searched recursively), sorted;
     local ones as plain paths."""
+    from honbun.read.files import WARC_SUFFIXES
+
     q = qualify(spark, path)
     if _is_local(q):
         p = _local(q)
