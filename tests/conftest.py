@@ -74,3 +74,51 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str
         return rc, out, err
 
     return run
+
+
+# ---------------------------------------------------------------- one trained model
+# The workflow, command and server tests share these: the tiny config trained (and
+# tracked in a throw-away MLflow store) once per session.
+TINY = REPO / "tests/fixtures/tiny.toml"
+
+
+@pytest.fixture(scope="session")
+def store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("workflow")
+    old = os.environ.get("MLFLOW_TRACKING_URI")
+    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{base / 'mlruns.db'}"
+    yield {"base": base, "models": base / "models", "runs": base / "runs"}
+    if old is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = old
+
+
+def _variant(store: dict[str, Path], name: str, threshold: float) -> Path:
+    """A copy of the tiny config with another name and threshold (one setting differs)."""
+    text = TINY.read_text("utf-8").replace('name = "tiny"', f'name = "{name}"')
+    text = text.replace("threshold = 0.5", f"threshold = {threshold}")
+    text = text.replace("[topics]\nenabled = true", "[topics]\nenabled = false")  # faster
+    path = store["base"] / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def trained(store: dict[str, Path]) -> dict:
+    from honbun.experiment.config import load_experiment
+    from honbun.experiment.train import run
+
+    os.chdir(REPO)  # configs and annotations are addressed from the project root
+    first = run(load_experiment(TINY), store["models"], store["runs"], track=True)
+    again = run(load_experiment(TINY), store["base"] / "models-again", store["runs"], track=True)
+    other = run(load_experiment(_variant(store, "tiny", 0.4)), store["base"] / "models-other",
+                store["runs"], track=True)  # fmt: skip
+    return {"first": first, "again": again, "other": other}
+
+
+@pytest.fixture(scope="session")
+def model(trained: dict):
+    import honbun
+
+    return honbun.load_model(trained["first"]["model"])

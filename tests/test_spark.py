@@ -53,20 +53,15 @@ def _usable(path: Path) -> bool:
 
 
 @pytest.fixture(scope="session")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
+def model_dir(request: pytest.FixtureRequest) -> str:
     """$HONBUN_TEST_MODEL, else models/default, else models/smoke, else (all missing or stale)
-    the tiny test config trained now (about a minute)."""
+    the session's tiny model (conftest's ``trained``: trained once for all the tests)."""
     if os.environ.get("HONBUN_TEST_MODEL"):
         return os.environ["HONBUN_TEST_MODEL"]
     for name in ("default", "smoke"):
         if _usable(ROOT / "models" / name):
             return str(ROOT / "models" / name)
-    from honbun.experiment.config import load_experiment
-    from honbun.experiment.train import run
-
-    tmp = tmp_path_factory.mktemp("model")
-    exp = load_experiment(ROOT / "tests/fixtures/tiny.toml")  # the fast test config
-    return run(exp, models_dir=tmp, runs_dir=tmp / "runs", track=False)["model"]
+    return str(request.getfixturevalue("trained")["first"]["model"])
 
 
 @pytest.fixture(scope="session")
