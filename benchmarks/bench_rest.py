@@ -150,14 +150,15 @@ def mlflow_command(model: str, port: int, workers: int, timeout: float) -> tuple
     import tempfile
 
     sys.path.insert(0, str(ROOT / "src"))
-    from honbun.experiment.tracking import log_pyfunc
+    from honbun.experiment.tracking import experiment_id, log_pyfunc
     from honbun.scoring.registry import tracked_mlflow
 
     store = Path(tempfile.mkdtemp(prefix="bench-rest-mlflow-"))
     uri = f"sqlite:///{store / 'mlruns.db'}"
     os.environ["MLFLOW_TRACKING_URI"] = uri
     mlflow = tracked_mlflow(store)
-    with mlflow.start_run() as run:
+    experiment = experiment_id(mlflow, "bench-rest")  # artifacts beside the store
+    with mlflow.start_run(experiment_id=experiment) as run:
         log_pyfunc(mlflow, Path(model), "bench-rest")
     env = {**os.environ, "MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT": str(int(timeout)),
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}  # fmt: skip

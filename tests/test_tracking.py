@@ -13,7 +13,7 @@ import pytest
 def test_runs_and_artifacts_go_where_the_docs_say(
     where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from honbun.experiment.tracking import _experiment_id
+    from honbun.experiment.tracking import experiment_id
     from honbun.scoring.registry import tracked_mlflow, tracking_uri
 
     project = tmp_path / "project"
@@ -30,7 +30,7 @@ def test_runs_and_artifacts_go_where_the_docs_say(
         monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store}")
     assert tracking_uri() == f"sqlite:///{store}"
     mlflow = tracked_mlflow()
-    experiment = _experiment_id(mlflow, "where")
+    experiment = experiment_id(mlflow, "where")
     note = tmp_path / "note.txt"
     note.write_text("artifact")
     with mlflow.start_run(experiment_id=experiment) as run:

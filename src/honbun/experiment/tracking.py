@@ -25,7 +25,10 @@ SHOWN_METRICS = (
 CHAMPION = "champion"
 
 
-def _experiment_id(mlflow: Any, name: str) -> str:
+def experiment_id(mlflow: Any, name: str) -> str:
+    """The id of experiment ``name``; a new one keeps its artifacts where
+    :func:`~honbun.scoring.registry.artifact_location` says (MLflow's default experiment
+    would put them in ``./mlruns``)."""
     exp = mlflow.get_experiment_by_name(name)
     if exp is not None:
         return str(exp.experiment_id)
@@ -59,7 +62,7 @@ def record_run(
 ) -> dict[str, Any]:
     """Log params, metrics, artifacts, tags and the pyfunc model; register the model."""
     mlflow = tracked_mlflow()
-    exp_id = _experiment_id(mlflow, exp.section("tracking").get("experiment", "honbun"))
+    exp_id = experiment_id(mlflow, exp.section("tracking").get("experiment", "honbun"))
     registered = exp.section("tracking").get("registered_model", f"honbun-{exp.name}")
     previous = mlflow.search_runs(
         [exp_id], filter_string=f"tags.config_name = '{exp.name}'",
