@@ -122,3 +122,54 @@ def model(trained: dict):
     import honbun
 
     return honbun.load_model(trained["first"]["model"])
+
+
+# ---------------------------------------------------------------- servers the tests start
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(cmd: list[str], port: int, log: Path, env: dict | None = None):
+    """Start ``cmd`` (a server on 127.0.0.1:``port``, in its own process group) and return
+    it and its URL once ``/ping`` answers; fail with the end of its log if it exits."""
+    import subprocess
+    import time
+    import urllib.request
+
+    proc = subprocess.Popen(
+        cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True, env=env
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/ping", timeout=2) as r:
+                if r.status == 200:
+                    return proc, base
+        except OSError:
+            pass
+        if proc.poll() is not None:
+            raise AssertionError(f"{cmd[0]} exited early: {log.read_text()[-2000:]}")
+        if time.monotonic() > deadline:
+            stop_server(proc)
+            raise AssertionError(f"{cmd[0]} did not come up in 120 s")
+        time.sleep(0.3)
+
+
+def stop_server(proc) -> int:
+    """SIGTERM to the server's process group (SIGKILL after 30 s); its exit status."""
+    import signal
+    import subprocess
+
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return int(proc.returncode)

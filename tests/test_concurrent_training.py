@@ -37,6 +37,8 @@ raise SystemExit(main(sys.argv[1:]))
 
 
 def test_two_trainings_of_one_config_at_once(tmp_path: Path) -> None:
+    import mlflow
+    import mlflow.artifacts
     from mlflow.tracking import MlflowClient
 
     text = TINY.read_text("utf-8").replace("[topics]\nenabled = true", "[topics]\nenabled = false")
@@ -82,8 +84,15 @@ def test_two_trainings_of_one_config_at_once(tmp_path: Path) -> None:
     assert sorted(v.run_id for v in versions) == sorted(r.info.run_id for r in mlflow_runs)
     # models/tiny is the latest version's model: the cards (their timings differ) agree.
     latest = max(versions, key=lambda v: int(v.version))
-    logged = Path(client.download_artifacts(latest.run_id, "model", str(tmp_path / "dl")))
-    local = next(logged.rglob("model.joblib")).parent
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(uri)  # where models:/ resolves (the other tests' store after)
+    try:
+        logged = mlflow.artifacts.download_artifacts(
+            artifact_uri=f"models:/honbun-twice/{latest.version}", dst_path=str(tmp_path / "dl")
+        )
+    finally:
+        mlflow.set_tracking_uri(previous)
+    local = next(Path(logged).rglob("model.joblib")).parent
     saved = json.loads((tmp_path / "models" / "tiny" / "card.json").read_text())
     assert json.loads((local / "card.json").read_text()) == saved
     assert not [p for p in (tmp_path / "models").iterdir() if p.name.endswith((".tmp", ".old"))]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PAGES, SEED_FILES
+from conftest import PAGES, SEED_FILES, free_port, start_server, stop_server
 
 pytestmark = pytest.mark.slow
 
@@ -27,43 +27,12 @@ TIMEOUT_S = 3
 MAX_BODY = 4 * 1024 * 1024  # the slow page below is about 2 MB
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(model: str, log: Path, *extra: str) -> tuple[subprocess.Popen, str]:
+def start_honbun(model: str, log: Path, *extra: str) -> tuple[subprocess.Popen, str]:
     """``honbun serve`` on a free loopback port; return it and its URL once it answers."""
-    port = _free_port()
+    port = free_port()
     cmd = [sys.executable, "-m", "honbun.cli", "serve", "--model", model, "--port", str(port),
            *extra]  # fmt: skip
-    proc = subprocess.Popen(
-        cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/ping", timeout=2) as r:
-                if r.status == 200:
-                    return proc, base
-        except OSError:
-            pass
-        assert proc.poll() is None, f"honbun serve exited early: {log.read_text()[-2000:]}"
-        assert time.monotonic() < deadline, "honbun serve did not come up in 120 s"
-        time.sleep(0.3)
-
-
-def stop_server(proc: subprocess.Popen) -> int:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    return proc.returncode
+    return start_server(cmd, port, log)
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +53,7 @@ def model(served: str):
 @pytest.fixture(scope="module")
 def server(served: str, tmp_path_factory: pytest.TempPathFactory):
     log = tmp_path_factory.mktemp("serve") / "serve.log"
-    proc, base = start_server(
+    proc, base = start_honbun(
         served, log, "--workers", "2", "--timeout", str(TIMEOUT_S),
         "--max-body-mb", str(MAX_BODY / 1024 / 1024), "--queue", "4",
     )  # fmt: skip
@@ -264,7 +233,7 @@ def test_serve_refuses_a_missing_model(tmp_path: Path) -> None:
     missing = tmp_path / "no-model"
     run = subprocess.run(
         [sys.executable, "-m", "honbun.cli", "serve", "--model", str(missing),
-         "--port", str(_free_port())],
+         "--port", str(free_port())],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert run.returncode == 2

@@ -9,6 +9,16 @@ from pathlib import Path
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _keep_mlflow_uri():
+    """Put back MLflow's global tracking URI: later tests' clients use the session's store."""
+    import mlflow
+
+    previous = mlflow.get_tracking_uri()
+    yield
+    mlflow.set_tracking_uri(previous)
+
+
 @pytest.mark.parametrize("where", ["unset", "empty", "other"])
 def test_runs_and_artifacts_go_where_the_docs_say(
     where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

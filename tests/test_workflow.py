@@ -319,14 +319,6 @@ def test_model_loads_from_mlflow_uri(trained: dict) -> None:
     assert m.score(SEEDS[1])["title"].startswith("北朝鮮が訓練のため軍人をロシアに派遣")
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _site_copies() -> tuple[list[dict], list]:
     """One page as it would come from two pages of one site and one page of another."""
     from honbun.read.files import page_from_bytes
@@ -370,17 +362,15 @@ def test_pyfunc_scores_a_request_with_its_site_context(trained: dict, model, mon
 
 
 def test_mlflow_serving_answers_invocations_with_the_scoring_json(trained: dict, model) -> None:
-    import signal
-    import subprocess
     import sys
-    import time
     import urllib.request
 
+    from conftest import free_port, start_server, stop_server
     from honbun.experiment import tracking
     from honbun.read.files import page_from_bytes
 
     tracking.promote(trained["first"]["run_id"], force=True)
-    port = _free_port()
+    port = free_port()
     mlflow_bin = str(Path(sys.executable).parent / "mlflow")
     cmd = [mlflow_bin, "models", "serve", "-m", "models:/honbun-tiny@champion",
            "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)]  # fmt: skip
@@ -390,26 +380,8 @@ def test_mlflow_serving_answers_invocations_with_the_scoring_json(trained: dict,
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
-    log_path = Path(trained["first"]["run_dir"]) / "serve.log"
-    log = open(log_path, "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env
-    )
-    base = f"http://127.0.0.1:{port}"
+    proc, base = start_server(cmd, port, Path(trained["first"]["run_dir"]) / "serve.log", env)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/ping", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            assert proc.poll() is None, (
-                f"mlflow models serve exited early: {log_path.read_text()[-2000:]}"
-            )
-            assert time.monotonic() < deadline, "server did not come up in 120 s"
-            time.sleep(1)
         content = SEEDS[0].read_text("utf-8")
         body = {"dataframe_split": {"columns": ["doc_id", "format", "content"],
                                     "data": [["seed0", "text", content], ["bad", "html", ""]]}}  # fmt: skip
@@ -435,13 +407,7 @@ def test_mlflow_serving_answers_invocations_with_the_scoring_json(trained: dict,
         want = list(model.with_site_context(pages).score_many(pages))
         assert got == json.loads(json.dumps(want))
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
+        stop_server(proc)
 
 
 def test_pyfunc_gives_error_records_for_rows_that_are_not_pages(trained: dict) -> None:
@@ -458,10 +424,7 @@ def test_pyfunc_gives_error_records_for_rows_that_are_not_pages(trained: dict) -
     assert got[0]["error"] == "no content (null)"
     assert "unknown format 'pdf'" in got[1]["error"]
     assert "error" not in got[2] and got[2]["title"].startswith("北朝鮮派兵")
-    # A number as content: MLflow's schema check (content is a string) refuses the frame;
-    # the model itself, given such a row, answers with an error record.
+    # A number as content (MLflow's schema check lets it through): an error record too.
     numbers = pd.DataFrame([{"doc_id": "n", "format": "text", "content": 42}, rows[2]])
-    with pytest.raises(Exception, match="content"):
-        pyfunc.predict(numbers)
-    inner = pyfunc.unwrap_python_model().predict(None, numbers)
-    assert "must be text, not int" in inner[0]["error"] and "error" not in inner[1]
+    got = pyfunc.predict(numbers)
+    assert "must be text, not int" in got[0]["error"] and "error" not in got[1]
