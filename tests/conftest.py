@@ -99,20 +99,15 @@ def _usable(path: Path) -> bool:
 
 
 @pytest.fixture(scope="session")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
+def model_dir(request: pytest.FixtureRequest) -> str:
     """$HONBUN_TEST_MODEL, else models/default, else models/smoke, else (all missing or stale)
-    the tiny test config trained now (about a minute)."""
+    the session's tiny model (``trained``: trained once for all the tests)."""
     if os.environ.get("HONBUN_TEST_MODEL"):
         return os.environ["HONBUN_TEST_MODEL"]
     for name in ("default", "smoke"):
         if _usable(REPO / "models" / name):
             return str(REPO / "models" / name)
-    from honbun.experiment.config import load_experiment
-    from honbun.experiment.train import run
-
-    tmp = tmp_path_factory.mktemp("model")
-    exp = load_experiment(REPO / "tests/fixtures/tiny.toml")  # the fast test config
-    return run(exp, models_dir=tmp, runs_dir=tmp / "runs", track=False)["model"]
+    return str(request.getfixturevalue("trained")["first"]["model"])
 
 
 @pytest.fixture(scope="session")
@@ -142,3 +137,102 @@ def spark():
     yield session
     session.stop()
     env.undo()
+
+
+# ---------------------------------------------------------------- one trained model
+# The workflow, command and server tests share these: the tiny config trained (and
+# tracked in a throw-away MLflow store) once per session.
+TINY = REPO / "tests/fixtures/tiny.toml"
+
+
+@pytest.fixture(scope="session")
+def store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("workflow")
+    old = os.environ.get("MLFLOW_TRACKING_URI")
+    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{base / 'mlruns.db'}"
+    yield {"base": base, "models": base / "models", "runs": base / "runs"}
+    if old is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = old
+
+
+def _variant(store: dict[str, Path], name: str, threshold: float) -> Path:
+    """A copy of the tiny config with another name and threshold (one setting differs)."""
+    text = TINY.read_text("utf-8").replace('name = "tiny"', f'name = "{name}"')
+    text = text.replace("threshold = 0.5", f"threshold = {threshold}")
+    text = text.replace("[topics]\nenabled = true", "[topics]\nenabled = false")  # faster
+    path = store["base"] / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def trained(store: dict[str, Path]) -> dict:
+    from honbun.experiment.config import load_experiment
+    from honbun.experiment.train import run
+
+    os.chdir(REPO)  # configs and annotations are addressed from the project root
+    first = run(load_experiment(TINY), store["models"], store["runs"], track=True)
+    again = run(load_experiment(TINY), store["base"] / "models-again", store["runs"], track=True)
+    other = run(load_experiment(_variant(store, "tiny", 0.4)), store["base"] / "models-other",
+                store["runs"], track=True)  # fmt: skip
+    return {"first": first, "again": again, "other": other}
+
+
+@pytest.fixture(scope="session")
+def model(trained: dict):
+    import honbun
+
+    return honbun.load_model(trained["first"]["model"])
+
+
+# ---------------------------------------------------------------- servers the tests start
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(cmd: list[str], port: int, log: Path, env: dict | None = None):
+    """Start ``cmd`` (a server on 127.0.0.1:``port``, in its own process group) and return
+    it and its URL once ``/ping`` answers; fail with the end of its log if it exits."""
+    import subprocess
+    import time
+    import urllib.request
+
+    proc = subprocess.Popen(
+        cmd, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True, env=env
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/ping", timeout=2) as r:
+                if r.status == 200:
+                    return proc, base
+        except OSError:
+            pass
+        if proc.poll() is not None:
+            raise AssertionError(f"{cmd[0]} exited early: {log.read_text()[-2000:]}")
+        if time.monotonic() > deadline:
+            stop_server(proc)
+            raise AssertionError(f"{cmd[0]} did not come up in 120 s")
+        time.sleep(0.3)
+
+
+def stop_server(proc) -> int:
+    """SIGTERM to the server's process group (SIGKILL after 30 s); its exit status."""
+    import signal
+    import subprocess
+
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return int(proc.returncode)

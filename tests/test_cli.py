@@ -22,6 +22,7 @@ SUBCOMMANDS = [
     ["evaluate"],
     ["runs"],
     ["promote"],
+    ["serve"],
     ["score-spark"],
     ["data"],
     ["data", "init"],

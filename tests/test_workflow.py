@@ -20,52 +20,12 @@ SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="session")
-def store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    base = tmp_path_factory.mktemp("workflow")
-    old = os.environ.get("MLFLOW_TRACKING_URI")
-    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{base / 'mlruns.db'}"
-    yield {"base": base, "models": base / "models", "runs": base / "runs"}
-    if old is None:
-        os.environ.pop("MLFLOW_TRACKING_URI", None)
-    else:
-        os.environ["MLFLOW_TRACKING_URI"] = old
-
-
-def _variant(store: dict[str, Path], name: str, threshold: float) -> Path:
-    """A copy of the tiny config with another name and threshold (one setting differs)."""
-    text = TINY.read_text("utf-8").replace('name = "tiny"', f'name = "{name}"')
-    text = text.replace("threshold = 0.5", f"threshold = {threshold}")
-    text = text.replace("[topics]\nenabled = true", "[topics]\nenabled = false")  # faster
-    path = store["base"] / f"{name}.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-@pytest.fixture(scope="session")
-def trained(store: dict[str, Path]) -> dict:
-    from honbun.experiment.train import run
-
-    os.chdir(ROOT)  # configs and annotations are addressed from the project root
-    first = run(load_experiment(TINY), store["models"], store["runs"], track=True)
-    again = run(load_experiment(TINY), store["base"] / "models-again", store["runs"], track=True)
-    other = run(load_experiment(_variant(store, "tiny", 0.4)), store["base"] / "models-other",
-                store["runs"], track=True)  # fmt: skip
-    return {"first": first, "again": again, "other": other}
-
-
-@pytest.fixture(scope="session")
-def model(trained: dict):
-    import honbun
-
-    return honbun.load_model(trained["first"]["model"])
-
-
 def test_training_writes_model_card_report_and_metrics(trained: dict) -> None:
     model_dir = Path(trained["first"]["model"])
     for name in ("model.joblib", "card.json", "card.md", "config.toml"):
         assert (model_dir / name).is_file(), name
-    assert not [p for p in model_dir.parent.iterdir() if p.name.startswith(".")]  # no temp dirs
+    leftovers = [p for p in model_dir.parent.iterdir() if p.name.startswith(".")]
+    assert [p.name for p in leftovers] == [".tiny.lock"]  # no temp dirs; the lock stays
     card = json.loads((model_dir / "card.json").read_text())
     assert card["labels"]["topics"] == ["deployment", "alliance", "sanctions", "training"]
     assert card["versions"]["dictionary"] == "unidic-lite"
@@ -359,14 +319,6 @@ def test_model_loads_from_mlflow_uri(trained: dict) -> None:
     assert m.score(SEEDS[1])["title"].startswith("北朝鮮が訓練のため軍人をロシアに派遣")
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _site_copies() -> tuple[list[dict], list]:
     """One page as it would come from two pages of one site and one page of another."""
     from honbun.read.files import page_from_bytes
@@ -410,17 +362,15 @@ def test_pyfunc_scores_a_request_with_its_site_context(trained: dict, model, mon
 
 
 def test_mlflow_serving_answers_invocations_with_the_scoring_json(trained: dict, model) -> None:
-    import signal
-    import subprocess
     import sys
-    import time
     import urllib.request
 
+    from conftest import free_port, start_server, stop_server
     from honbun.experiment import tracking
     from honbun.read.files import page_from_bytes
 
     tracking.promote(trained["first"]["run_id"], force=True)
-    port = _free_port()
+    port = free_port()
     mlflow_bin = str(Path(sys.executable).parent / "mlflow")
     cmd = [mlflow_bin, "models", "serve", "-m", "models:/honbun-tiny@champion",
            "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)]  # fmt: skip
@@ -430,26 +380,8 @@ def test_mlflow_serving_answers_invocations_with_the_scoring_json(trained: dict,
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }
-    log_path = Path(trained["first"]["run_dir"]) / "serve.log"
-    log = open(log_path, "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env
-    )
-    base = f"http://127.0.0.1:{port}"
+    proc, base = start_server(cmd, port, Path(trained["first"]["run_dir"]) / "serve.log", env)
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/ping", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            assert proc.poll() is None, (
-                f"mlflow models serve exited early: {log_path.read_text()[-2000:]}"
-            )
-            assert time.monotonic() < deadline, "server did not come up in 120 s"
-            time.sleep(1)
         content = SEEDS[0].read_text("utf-8")
         body = {"dataframe_split": {"columns": ["doc_id", "format", "content"],
                                     "data": [["seed0", "text", content], ["bad", "html", ""]]}}  # fmt: skip
@@ -475,10 +407,24 @@ def test_mlflow_serving_answers_invocations_with_the_scoring_json(trained: dict,
         want = list(model.with_site_context(pages).score_many(pages))
         assert got == json.loads(json.dumps(want))
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
+        stop_server(proc)
+
+
+def test_pyfunc_gives_error_records_for_rows_that_are_not_pages(trained: dict) -> None:
+    import mlflow.pyfunc
+    import pandas as pd
+
+    pyfunc = mlflow.pyfunc.load_model(f"runs:/{trained['first']['run_id']}/model")
+    text = SEEDS[0].read_text("utf-8")
+    rows = [{"doc_id": "null", "format": "text", "content": None},
+            {"doc_id": "pdf", "format": "pdf", "content": text},
+            {"doc_id": "good", "format": None, "content": text}]  # fmt: skip
+    got = pyfunc.predict(pd.DataFrame(rows))
+    assert [r["doc_id"] for r in got] == ["null", "pdf", "good"]
+    assert got[0]["error"] == "no content (null)"
+    assert "unknown format 'pdf'" in got[1]["error"]
+    assert "error" not in got[2] and got[2]["title"].startswith("北朝鮮派兵")
+    # A number as content (MLflow's schema check lets it through): an error record too.
+    numbers = pd.DataFrame([{"doc_id": "n", "format": "text", "content": 42}, rows[2]])
+    got = pyfunc.predict(numbers)
+    assert "must be text, not int" in got[0]["error"] and "error" not in got[1]

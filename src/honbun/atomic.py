@@ -1,4 +1,5 @@
-"""Write files so that a reader never sees half of one: temp file, fsync, rename.
+"""Write files so that a reader never sees half of one: temp file, fsync, rename; and
+steps of several processes that must not interleave, under a lock file.
 
 The file (or a directory written the same way, :func:`umask_mode`) gets the permissions a
 plain ``open()`` or ``mkdir()`` would give it (0666 or 0777 less the umask), not the
@@ -106,3 +107,21 @@ def write_text(path: str | Path, text: str) -> None:
 def write_bytes(path: str | Path, data: bytes) -> None:
     with atomic_open(path, "wb") as fh:
         fh.write(data)
+
+
+@contextlib.contextmanager
+def exclusive(lock_path: str | Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock_path`` (created if missing) for the ``with`` block.
+
+    An advisory ``flock``: other processes (and threads: each call opens its own file)
+    wait at this call until the holder leaves its block or dies. The file stays behind,
+    empty: deleting a lock file while others wait on it would let two holders in.
+    """
+    import fcntl
+
+    with open(lock_path, "a") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)

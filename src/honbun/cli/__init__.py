@@ -29,9 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"honbun {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    from honbun.cli import data, runs, score, segment, spark, train
+    from honbun.cli import data, runs, score, segment, serve, spark, train
 
-    for group in (segment, score, train, runs, spark, data):
+    for group in (segment, score, train, runs, serve, spark, data):
         group.register(sub)
     return parser
 

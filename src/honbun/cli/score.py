@@ -16,7 +16,7 @@ def run(args: argparse.Namespace) -> int:
     from honbun.read.files import load_page
     from honbun.read.warc import WarcStats, is_warc, iter_warc
     from honbun.scoring.batch import score_stream
-    from honbun.scoring.model import Model, load_model
+    from honbun.scoring.model import load_model
     from honbun.scoring.outputs import RECORD_FORMATS, open_results, output_format
     from honbun.scoring.render import render
 
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
 
     inputs = items()
     if args.body_only:
-        model = Model(model.bundle, body_only=True)
+        model = model.as_body_only()
     if args.site_context:  # every input is read twice: first to count each site's blocks
         if "-" in paths:  # standard input can be read once only
             listed = list(inputs)

@@ -2,20 +2,20 @@
 
 The store is :func:`honbun.scoring.registry.tracking_uri`'s: ``sqlite:///<project>/mlruns.db``
 with artifacts in ``<project>/mlartifacts``, or ``MLFLOW_TRACKING_URI`` (a real tracking
-server: ``export MLFLOW_TRACKING_URI=http://mlflow.example:5000``).
+server: ``export MLFLOW_TRACKING_URI=http://mlflow.example:5000``; another SQLite file keeps
+its artifacts in ``mlartifacts/`` beside it; an empty value counts as unset).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
 
 from honbun.experiment.config import Experiment
-from honbun.scoring.registry import tracked_mlflow
+from honbun.scoring.registry import artifact_location, tracked_mlflow
 
 MAIN_METRICS = ("boilerplate_char3_f1", "topics.macro_f1", "documents.accuracy")
 SHOWN_METRICS = (
@@ -25,13 +25,14 @@ SHOWN_METRICS = (
 CHAMPION = "champion"
 
 
-def _experiment_id(mlflow: Any, name: str, root: Path = Path(".")) -> str:
+def experiment_id(mlflow: Any, name: str) -> str:
+    """The id of experiment ``name``; a new one keeps its artifacts where
+    :func:`~honbun.scoring.registry.artifact_location` says (MLflow's default experiment
+    would put them in ``./mlruns``)."""
     exp = mlflow.get_experiment_by_name(name)
     if exp is not None:
         return str(exp.experiment_id)
-    location = None
-    if "MLFLOW_TRACKING_URI" not in os.environ:
-        location = (root / "mlartifacts").resolve().as_uri()
+    location = artifact_location(mlflow.get_tracking_uri())
     return str(mlflow.create_experiment(name, artifact_location=location))
 
 
@@ -61,7 +62,7 @@ def record_run(
 ) -> dict[str, Any]:
     """Log params, metrics, artifacts, tags and the pyfunc model; register the model."""
     mlflow = tracked_mlflow()
-    exp_id = _experiment_id(mlflow, exp.section("tracking").get("experiment", "honbun"))
+    exp_id = experiment_id(mlflow, exp.section("tracking").get("experiment", "honbun"))
     registered = exp.section("tracking").get("registered_model", f"honbun-{exp.name}")
     previous = mlflow.search_runs(
         [exp_id], filter_string=f"tags.config_name = '{exp.name}'",
@@ -83,7 +84,7 @@ def record_run(
         **git_state(),
         **{f"version.{k}": str(v) for k, v in card["versions"].items()},
     }
-    with mlflow.start_run(experiment_id=exp_id, run_name=f"{exp.name}-{card['trained_at']}") as run:
+    with mlflow.start_run(experiment_id=exp_id, run_name=f"{exp.name}-{run_dir.name}") as run:
         mlflow.set_tags(tags)
         params = exp.flat()
         for i in range(0, len(params), 90):  # MLflow caps a batch at 100 params

@@ -10,12 +10,17 @@ parts are :mod:`honbun.experiment.boilerplate`, :mod:`honbun.experiment.topics` 
 
 from __future__ import annotations
 
+import itertools
 import shutil
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from threadpoolctl import threadpool_limits
+
+from honbun.atomic import exclusive
 from honbun.experiment.boilerplate import train_boilerplate
 from honbun.experiment.config import Experiment
 from honbun.experiment.documents import train_documents
@@ -25,6 +30,8 @@ from honbun.labels import LabelConfig, load_labels
 from honbun.progress import progress
 from honbun.scoring.bundle import BUNDLE_FORMAT, ModelBundle, label_signature, versions
 
+TRAINING_THREADS = 1  # native threads (BLAS, OpenMP) while training: see run()
+
 
 # ---------------------------------------------------------------- the job
 def run(
@@ -33,39 +40,68 @@ def run(
     runs_dir: Path = Path("runs"),
     track: bool = True,
 ) -> dict[str, Any]:
-    """Train and evaluate everything the config enables; save the bundle; record the run."""
+    """Train and evaluate everything the config enables; save the bundle; record the run.
+
+    Two trainings of one config may run at once (started in the same second, even): each
+    builds its report in a folder of its own and takes the first free run name
+    (``<time>``, ``<time>-2``, …), and saving ``models/<name>`` and registering its MLflow
+    version are one step under a lock per model, so ``models/<name>`` is always the
+    model of the registry's latest version.
+    """
 
     labels = load_labels(exp.labels_path)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    run_dir = runs_dir / exp.name / stamp
-    # The report is built in a hidden sibling and renamed when complete, so an interrupted
-    # training leaves no half-filled run folder.
-    partial = runs_dir / exp.name / f".{stamp}.partial"
-    partial.mkdir(parents=True, exist_ok=True)
+    runs = runs_dir / exp.name
+    runs.mkdir(parents=True, exist_ok=True)
+    # The report is built in a hidden folder of this run's own and renamed when complete,
+    # so an interrupted training leaves no half-filled run folder.
+    partial = Path(tempfile.mkdtemp(prefix=f".{stamp}.", suffix=".partial", dir=runs))
     try:
-        out, card, model_path = _train_into(exp, labels, stamp, partial, models_dir)
+        # Native thread pools on one thread, as the CV folds already run: a sum split over
+        # threads (OpenMP in the gradient boosting, BLAS in L-BFGS) rounds differently with
+        # another thread count, so the final models would depend on the machine's cores.
+        with threadpool_limits(limits=TRAINING_THREADS):
+            out, card, bundle = _train_into(exp, labels, stamp, partial)
         write_run_dir(partial, exp, out, card)
-        partial.rename(run_dir)
+        models_dir.mkdir(parents=True, exist_ok=True)
+        with exclusive(models_dir / f".{exp.name}.lock"):
+            model_path = bundle.save(models_dir, exp.text)
+            progress(f"saved {model_path} ({out.timings['total_s']:.0f} s)")
+            run_dir = _publish(partial, runs, stamp)
+            summary = {
+                "model": str(model_path),
+                "run_dir": str(run_dir),
+                "data_sha256": card["data"]["sha256"],
+                "metrics": out.metrics,
+            }
+            if track:
+                from honbun.experiment.tracking import record_run
+
+                summary.update(record_run(exp, out, card, model_path, run_dir))
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
-    summary = {
-        "model": str(model_path),
-        "run_dir": str(run_dir),
-        "data_sha256": card["data"]["sha256"],
-        "metrics": out.metrics,
-    }
-    if track:
-        from honbun.experiment.tracking import record_run
-
-        summary.update(record_run(exp, out, card, model_path, run_dir))
     return summary
 
 
+def _publish(partial: Path, parent: Path, stamp: str) -> Path:
+    """Rename the finished report ``partial`` to ``parent/<stamp>``, or to ``<stamp>-2``,
+    ``-3``, … when another run of the config has taken that name (same second)."""
+    for k in itertools.count(1):
+        target = parent / (stamp if k == 1 else f"{stamp}-{k}")
+        try:
+            target.mkdir()  # exclusive: this claims the name
+        except FileExistsError:
+            continue
+        partial.replace(target)  # onto the empty folder just claimed: atomic on POSIX
+        return target
+    raise AssertionError("unreachable")
+
+
 def _train_into(
-    exp: Experiment, labels: LabelConfig, stamp: str, run_dir: Path, models_dir: Path
-) -> tuple[RunOutput, dict[str, Any], Path]:
-    """Train and evaluate what the config enables; save the bundle; the report goes to run_dir."""
+    exp: Experiment, labels: LabelConfig, stamp: str, run_dir: Path
+) -> tuple[RunOutput, dict[str, Any], ModelBundle]:
+    """Train and evaluate what the config enables; the report's files go to run_dir."""
     out = RunOutput()
     t0 = time.perf_counter()
     parts: dict[str, Any] = {}
@@ -107,7 +143,4 @@ def _train_into(
             "single-page apps rendered by JavaScript) will do worse."
         ),
     }
-    bundle = ModelBundle(name=exp.name, labels=labels, card=card, **parts)
-    model_path = bundle.save(models_dir, exp.text)
-    progress(f"saved {model_path} ({out.timings['total_s']:.0f} s)")
-    return out, card, model_path
+    return out, card, ModelBundle(name=exp.name, labels=labels, card=card, **parts)

@@ -196,7 +196,7 @@ def find_doc(target: str, root: Path = ANNOTATION_DIR) -> DocAnnotation:
     p = Path(target)
     if p.suffix == ".jsonl" and p.exists():
         return read_doc(p)
-    hits = list(Path(root).rglob(f"{target}.jsonl"))
+    hits = sorted(Path(root).rglob(f"{target}.jsonl"))
     if len(hits) == 1:
         return read_doc(hits[0])
     raise AnnotationError(f"{target}: no annotation file or doc id")

@@ -46,6 +46,10 @@ class Model:
         self.context = context
         self.body_only = body_only
 
+    def as_body_only(self) -> Model:
+        """The same model for pages that are article text already (every block body)."""
+        return self._as(True)
+
     def _as(self, body_only: bool | None) -> Model:
         """This model, or the same with ``body_only`` set (None: as it is)."""
         if body_only is None or body_only == self.body_only:

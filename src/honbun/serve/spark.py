@@ -411,11 +411,11 @@ def _local(path: str) -> Path:
 def _list_names(spark: Any, path: str) -> list[str]:
     if _is_local(path):
         p = _local(path)
-        return [f.name for f in p.rglob("*") if f.is_file()] if p.is_dir() else [p.name]
+        return sorted(f.name for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p.name]
     fs, p = _hadoop_fs(spark, path)
     if not fs.getFileStatus(p).isDirectory():
         return [p.getName()]
-    return [s.getPath().getName() for s in fs.listStatus(p) if s.isFile()]
+    return sorted(s.getPath().getName() for s in fs.listStatus(p) if s.isFile())
 
 
 def _strip_compression(name: str) -> str:
