@@ -144,6 +144,16 @@ def test_evaluate_a_saved_model(honbun, model_dir: str, tmp_path: Path) -> None:
     assert report["topics"]["sentences"] > 0 and set(report["topics"]["f1"]) == {
         "deployment", "alliance", "sanctions", "training",
     }  # fmt: skip
+    # An extractor on the same HTML pages (here one page of the unseen-site set).
+    unseen = sorted((DATA / "annotations" / "unseen").glob("*.jsonl"))[0]
+    (annotations / "unseen").mkdir()
+    shutil.copy(unseen, annotations / "unseen" / unseen.name)
+    rc, out, _ = honbun("evaluate", "--model", model_dir, "--annotations",
+                        str(annotations / "unseen"), "--baselines", "trafilatura-precision")  # fmt: skip
+    bp = json.loads(out)["boilerplate"]
+    assert rc == 0 and bp["pages"] == 1 and 0 < bp["trafilatura-precision_char3_f1_macro"] <= 1
+    rc, _, err = honbun("evaluate", "--model", model_dir, "--baselines", "justext")
+    assert rc == 2 and "unknown baseline(s) justext" in err
 
 
 def test_runs_compare_and_promote(honbun, trained: dict) -> None:

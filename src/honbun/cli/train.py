@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 
@@ -28,9 +29,18 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    from honbun.evaluation.baselines import TEXT_BASELINES
     from honbun.evaluation.saved import evaluate_saved
 
-    report = evaluate_saved(Path(args.model), Path(args.annotations), args.labels)
+    unknown = sorted(set(args.baselines) - set(TEXT_BASELINES))
+    if unknown:
+        known = ", ".join(TEXT_BASELINES)
+        print(f"honbun: error: unknown baseline(s) {', '.join(unknown)} (known: {known})",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    report = evaluate_saved(
+        Path(args.model), Path(args.annotations), args.labels, tuple(args.baselines)
+    )
     print(json.dumps(report, ensure_ascii=False, indent=1))
     return 0
 
@@ -53,4 +63,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--model", default="models/default")
     p.add_argument("--annotations", default="data/annotations")
     p.add_argument("--labels", default="data/labels.toml")
+    p.add_argument(
+        "--baselines", nargs="+", default=[], metavar="NAME",
+        help="also score these extractors on the same HTML pages: trafilatura, "
+        "trafilatura-precision, trafilatura-recall, readability-lxml",
+    )  # fmt: skip
     p.set_defaults(handler=_evaluate)

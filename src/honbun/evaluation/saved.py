@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from honbun.evaluation.blocks import score_text_baselines
 from honbun.gold.dataset import load_block_gold, load_topic_gold
 from honbun.labels import load_labels
 from honbun.metrics import binary_prf, char3
@@ -18,7 +19,11 @@ from honbun.scoring.bundle import load_scoring_bundle
 from honbun.scoring.model import score_page
 
 
-def evaluate_saved(model_dir: Path, annotations: Path, labels_path: str) -> dict[str, Any]:
+def evaluate_saved(
+    model_dir: Path, annotations: Path, labels_path: str, baselines: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The model's figures on ``annotations`` (and the text ``baselines``' on the same
+    HTML pages, e.g. trafilatura-precision): blocks macro char3 and block F1, topics F1."""
     labels = load_labels(labels_path)
     bundle = load_scoring_bundle(model_dir, labels)  # what `honbun score` runs
     report: dict[str, Any] = {"model": str(model_dir), "annotations": str(annotations)}
@@ -37,6 +42,11 @@ def evaluate_saved(model_dir: Path, annotations: Path, labels_path: str) -> dict
             "char3_f1_macro": float(np.mean(f1s)) if f1s else None,
             "block_f1": b.f1 if b else None,
         }
+        for system in score_text_baselines(gold, list(baselines)):
+            scores = list(system.char3.values())
+            report["boilerplate"][f"{system.name}_char3_f1_macro"] = (
+                float(np.mean([s.f1 for s in scores])) if scores else None
+            )
     if bundle.topic_model is not None:
         sents = load_topic_gold(labels, annotations, context=True)  # documents read whole
         done = [s.topics is not None for s in sents]
