@@ -32,6 +32,9 @@ class TopicConfig:
     # A second stage per label (gradient-boosted trees) that reads each sentence in its
     # document: its neighbours' and its document's stage-1 scores, lexicon hits and
     # (with ``vectors``) word vectors (honbun.topics.context); probabilities calibrated.
+    # Loss weight of a label's hard negatives: sentences its lexicon fires on that are not
+    # the label (派遣社員, 防災訓練, 制裁金 …), in both stages.
+    hard_negative_weight: float = 1.0
     stack: bool = False
     vectors: str = ""  # word-vector table (data/vectors/…npz) for the second stage; "" none
     stack_iterations: int = 200

@@ -92,7 +92,18 @@ class TopicTagger:
         self.labels = labels
         self.lexicon = lexicon or {}  # label -> keywords (NFKC), for features and cold start
 
-    def _fit_models(self, X: sp.csr_matrix, Y: np.ndarray, feat: TextFeaturizer) -> list[Any]:
+    def _weights(self, items: list[TextItem], Y: np.ndarray) -> np.ndarray:
+        """``(n, K)`` loss weights: ``hard_negative_weight`` where label k's lexicon fires
+        on a sentence that is not k, else 1."""
+        W = np.ones(Y.shape)
+        if self.cfg.hard_negative_weight != 1.0:
+            hits = lexicon_matrix([it.text for it in items], self.labels, self.lexicon)
+            W[(hits > 0) & (Y == 0)] = self.cfg.hard_negative_weight
+        return W
+
+    def _fit_models(
+        self, X: sp.csr_matrix, Y: np.ndarray, feat: TextFeaturizer, W: np.ndarray
+    ) -> list[Any]:
         models: list[Any] = []
         for k in range(Y.shape[1]):
             y = Y[:, k]
@@ -102,7 +113,7 @@ class TopicTagger:
             elif y.min() == y.max():
                 models.append(float(y[0]) if len(y) else 0.0)  # constant: no positives
             else:
-                models.append(_linear(self.cfg).fit(X, y))
+                models.append(_linear(self.cfg).fit(X, y, sample_weight=W[:, k]))
         return models
 
     @staticmethod
@@ -126,8 +137,9 @@ class TopicTagger:
         train = [it for it, keep in zip(items, labelled, strict=True) if keep]
         self.featurizer_ = TextFeaturizer(self.cfg, self.lexicon).fit(train)
         self.models_ = self._fit_models(
-            self.featurizer_.transform(train), Y[labelled], self.featurizer_
-        )
+            self.featurizer_.transform(train), Y[labelled], self.featurizer_,
+            self._weights(train, Y[labelled]),
+        )  # fmt: skip
         self.thresholds_ = np.full(len(self.labels), 0.5)
         self.stage2_: dict[int, Any] = {}
         self.calibration_: dict[int, tuple[float, float]] = {}
@@ -154,7 +166,10 @@ class TopicTagger:
         for tr, te in GroupKFold(n_splits=n).split(items, groups=groups):
             tr = tr[labelled[tr]]
             feat = TextFeaturizer(self.cfg, self.lexicon).fit([items[i] for i in tr])
-            models = self._fit_models(feat.transform([items[i] for i in tr]), Y[tr], feat)
+            train = [items[i] for i in tr]
+            models = self._fit_models(
+                feat.transform(train), Y[tr], feat, self._weights(train, Y[tr])
+            )
             oof[te] = self._proba(models, feat.transform([items[i] for i in te]))
         return oof
 
@@ -175,9 +190,10 @@ class TopicTagger:
         D = self.stage2_design(items, oof, groups)
         labelled = np.flatnonzero((Y >= 0).all(axis=1))
         out = oof.copy()
+        W = self._weights([items[i] for i in labelled], Y[labelled])
         n = min(INNER_FOLDS, len(set(groups[labelled].tolist())))
         for k in self._learned():
-            y = Y[labelled, k]
+            y, w = Y[labelled, k], W[:, k]
 
             def hgb() -> QuantizedHGB:
                 return QuantizedHGB(
@@ -187,8 +203,9 @@ class TopicTagger:
 
             inner = np.zeros(len(labelled))
             for tr, te in GroupKFold(n_splits=n).split(labelled, groups=groups[labelled]):
-                inner[te] = hgb().fit(D[labelled[tr]], y[tr]).predict_proba(D[labelled[te]])[:, 1]
-            self.stage2_[k] = hgb().fit(D[labelled], y)
+                fitted = hgb().fit(D[labelled[tr]], y[tr], sample_weight=w[tr])
+                inner[te] = fitted.predict_proba(D[labelled[te]])[:, 1]
+            self.stage2_[k] = hgb().fit(D[labelled], y, sample_weight=w)
             self.calibration_[k] = platt(inner, y)
             out[labelled, k] = calibrate(inner, *self.calibration_[k])
         return out
