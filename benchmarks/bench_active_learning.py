@@ -147,12 +147,18 @@ def reached(labelled: list[int], f1: np.ndarray, target: float) -> int | None:
     return labelled[hit[0]] if len(hit) else None
 
 
-def saving(n_s: int | None, n_r: int | None, last: int) -> str:
+def print_reached(what: str, labelled: list[int], f1: dict[str, np.ndarray], target: float) -> None:
+    """The labelled counts at which each strategy's F1 (``f1[strategy]``: seeds × rounds)
+    reaches ``target``: on the mean curve, with the saving, then per seed."""
+    n_s, n_r = (reached(labelled, f1[s].mean(axis=0), target) for s in STRATEGIES)
+
     def show(n: int | None) -> str:
-        return f"{n:,}" if n is not None else f"> {last:,} (not reached)"
+        return f"{n:,}" if n is not None else f"> {labelled[-1]:,} (not reached)"
 
     cut = f"{1 - n_s / n_r:.0%}" if n_s is not None and n_r is not None else "–"
-    return f"suggest {show(n_s)}, random {show(n_r)}, saving {cut}"
+    print(f"  {what}: suggest {show(n_s)}, random {show(n_r)}, saving {cut}")
+    per = zip(*((reached(labelled, y, target) for y in f1[s]) for s in STRATEGIES), strict=True)
+    print("    per seed (suggest, random): " + "; ".join(f"{a}, {b}" for a, b in per))
 
 
 def load(args: argparse.Namespace) -> Gold:
@@ -247,14 +253,7 @@ def cold_start(
     print()
     f1 = {s: np.array([[f[k] for f in c.f1] for c in runs[s]]) for s in STRATEGIES}
     for target in args.cold_targets:
-        n_s = reached(labelled, f1["suggest"].mean(axis=0), target)
-        n_r = reached(labelled, f1["random"].mean(axis=0), target)
-        print(f"  {name} F1 ≥ {target}: {saving(n_s, n_r, labelled[-1])}")
-        per = [
-            (reached(labelled, f1["suggest"][i], target), reached(labelled, f1["random"][i], target))
-            for i in range(len(args.seeds))
-        ]  # fmt: skip
-        print("    per seed (suggest, random): " + "; ".join(f"{a}, {b}" for a, b in per))
+        print_reached(f"{name} F1 ≥ {target}", labelled, f1, target)
     return runs
 
 
@@ -364,14 +363,7 @@ def main() -> None:
     named = [(f"random's final {final:.3f}", final)]
     named.append((f"the whole pool's − 0.01 = {full.mean() - 0.01:.3f}", full.mean() - 0.01))
     for name, target in named + [(f"{t:.2f}", t) for t in args.targets]:
-        n_s = reached(labelled, macro["suggest"].mean(axis=0), target)
-        n_r = reached(labelled, macro["random"].mean(axis=0), target)
-        print(f"  macro F1 ≥ {name}: {saving(n_s, n_r, labelled[-1])}")
-        per = [
-            (reached(labelled, macro["suggest"][i], target), reached(labelled, macro["random"][i], target))
-            for i in range(len(args.seeds))
-        ]  # fmt: skip
-        print("    per seed (suggest, random): " + "; ".join(f"{a}, {b}" for a, b in per))
+        print_reached(f"macro F1 ≥ {name}", labelled, macro, target)
 
     cold = {name: cold_start(g, pool, test, name, args) for name in args.cold_labels}
     if args.plot:
