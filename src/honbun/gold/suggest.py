@@ -8,12 +8,16 @@ positives to learn (a label just added) is suggested by its keyword lexicon inst
 sentences it fires on first, then the rest, each in a seeded random order. The result is
 the sheet ``honbun data export --what topics --blank`` writes, so ``honbun data import``
 brings the answers back.
+
+The ranking itself is :func:`rank` over a doubt per candidate (:func:`uncertainty` of the
+model's probabilities, :func:`lexicon_first` for a cold label): pure functions, which
+``benchmarks/bench_active_learning.py`` runs on the gold to measure the loop.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,20 +81,42 @@ def suggest(
     names = labels.topic_names if label is None else (label,)
     if label is not None and label not in labels.topic_names:
         raise ValueError(f"unknown topic {label!r} (labels: {', '.join(labels.topic_names)})")
-    rng = random.Random(seed)
-    order = list(range(len(candidates)))
-    rng.shuffle(order)  # ties, and the lexicon's cold start, in a seeded random order
     doubt = _doubt(labels, names, candidates, cfg)
-    ranked = sorted(order, key=lambda i: doubt[i])
-    picked: list[Candidate] = []
+    picked = rank(doubt, [c.doc.doc_id for c in candidates], n, per_doc, seed)
+    return [candidates[i] for i in picked]
+
+
+def uncertainty(P: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Per row of ``P`` (candidates × labels), the distance of the probability nearest
+    its label's threshold: how sure the model is of its least sure label (lower: less
+    sure, annotate first). 0 for every row when ``P`` has no label."""
+    if P.shape[1] == 0:
+        return np.zeros(P.shape[0])
+    return np.abs(P - thresholds).min(axis=1)
+
+
+def lexicon_first(doubt: np.ndarray, fires: np.ndarray) -> np.ndarray:
+    """``doubt`` with the candidates a cold label's lexicon ``fires`` on put first (-1):
+    a label with too few positives to learn is found by its keywords."""
+    return np.where(fires, -1.0, doubt)
+
+
+def rank(
+    doubt: np.ndarray, docs: Sequence[str], n: int, per_doc: int = PER_DOC, seed: int = 13
+) -> list[int]:
+    """Indices of the ``n`` candidates to annotate next: lowest ``doubt`` first, ties in a
+    ``seed``ed random order, at most ``per_doc`` from one of ``docs`` (a candidate's
+    document), so a batch covers many documents."""
+    order = list(range(len(doubt)))
+    random.Random(seed).shuffle(order)  # ties, and the lexicon's cold start, shuffled
+    picked: list[int] = []
     per: dict[str, int] = {}
-    for i in ranked:
-        c = candidates[i]
-        if per.get(c.doc.doc_id, 0) < per_doc:
-            per[c.doc.doc_id] = per.get(c.doc.doc_id, 0) + 1
-            picked.append(c)
-            if len(picked) == n:
-                break
+    for i in sorted(order, key=lambda i: doubt[i]):
+        if len(picked) == n:
+            break
+        if per.get(docs[i], 0) < per_doc:
+            per[docs[i]] = per.get(docs[i], 0) + 1
+            picked.append(i)
     return picked
 
 
@@ -109,12 +135,11 @@ def _doubt(
         tagger = TopicTagger(cfg, tuple(names[k] for k in learnable), lexicon.words)
         tagger.fit([s.item() for s in gold], Y[:, learnable], np.array([s.doc_id for s in gold]))
         items, groups, rows = _items(candidates)
-        P = tagger.predict_proba(items, groups)[rows]
-        doubt = np.abs(P - tagger.thresholds_).min(axis=1)
-    cold = [names[k] for k in range(len(names)) if k not in learnable]
-    if cold:  # the lexicon's hits first (doubt -1), before any scored candidate
-        fires = [bool(set(lexicon.labels(c.sentence.text)) & set(cold)) for c in candidates]
-        doubt = np.where(fires, -1.0, doubt if learnable else 0.0)
+        doubt = uncertainty(tagger.predict_proba(items, groups)[rows], tagger.thresholds_)
+    cold = {names[k] for k in range(len(names)) if k not in learnable}
+    if cold:
+        fires = np.array([bool(set(lexicon.labels(c.sentence.text)) & cold) for c in candidates])
+        doubt = lexicon_first(doubt, fires)
     return doubt
 
 
