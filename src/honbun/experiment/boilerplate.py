@@ -35,7 +35,7 @@ from honbun.experiment.config import Experiment
 from honbun.experiment.report import RunOutput, boilerplate_comparison, plot_block_pr
 from honbun.features.blocks import feature_names
 from honbun.features.prepared import PreparedPage, prepare, text_view
-from honbun.gold.dataset import LabelledPage, load_block_gold
+from honbun.gold.dataset import LabelledPage, load_block_gold, load_clean_text
 from honbun.labels import LabelConfig
 from honbun.progress import Stage, each, progress
 
@@ -84,16 +84,16 @@ def train_boilerplate(
     """Evaluate and fit the block models of ``exp``; their metrics, tables and plot go to
     ``out``, the fitted models (for the bundle) are returned."""
     job = BlockJob.from_experiment(exp)
-    html, text = gold_pages(exp, labels, out)
+    html, text, clean = gold_pages(exp, labels, out)
     cache = Cache.from_env()
     prepared = timed(out, "boilerplate_prepare_s", lambda: prepare_all(html, job.cfg, cache))
     folds = make_folds(html, job.scheme, exp.seed, job.folds)
     systems, oof = html_systems(job, html, prepared, folds, out, cache)
-    t_gold = html + text
+    t_gold = html + text + clean
     t_pages = prepare_all(t_gold, job.text_cfg, cache, as_text=True)
-    t_oof, t_html, t_dump = text_model_cv(job, html, text, t_pages, exp.seed, out, cache)
+    t_oof, t_scores = text_model_cv(job, (html, text, clean), t_pages, exp.seed, out, cache)
     fold_ids = [[html[i].page.doc_id for i in f] for f in folds]
-    report(job, html, len(text), prepared, systems, oof, fold_ids, (t_html, t_dump), out)
+    report(job, html, len(text), prepared, systems, oof, fold_ids, t_scores, out)
     out.plots.append(plot_block_pr(html, oof, run_dir / "boilerplate_pr.png"))
     models = final_models(
         job, labels, exp.seed, (html, prepared, oof), (t_gold, t_pages, t_oof), out, cache
@@ -112,21 +112,21 @@ def timed(out: RunOutput, key: str, fn: Callable[[], T]) -> T:
 
 def gold_pages(
     exp: Experiment, labels: LabelConfig, out: RunOutput
-) -> tuple[list[LabelledPage], list[LabelledPage]]:
-    """The block gold the config selects, as HTML pages and text pages; every file it
-    read goes to the data manifest."""
+) -> tuple[list[LabelledPage], list[LabelledPage], list[LabelledPage]]:
+    """The block gold the config selects, as HTML pages and text pages, and the clean
+    article texts (``clean_text_sets``: every line body, for the text-only model); every
+    file it read goes to the data manifest."""
     data = exp.section("data")
-    gold = load_block_gold(
-        labels, data.get("annotations", "data/annotations"), tuple(data.get("block_sets", ()))
-    )
-    for g in gold:
+    root = data.get("annotations", "data/annotations")
+    gold = load_block_gold(labels, root, tuple(data.get("block_sets", ())))
+    clean = load_clean_text(labels, root, tuple(data.get("clean_text_sets", ())))
+    for g in gold + clean:
         out.manifest.append({"path": str(g.doc.file), "sha256": ""})
         out.manifest.append({"path": g.doc.path, "sha256": ""})
     if data.get("limit"):  # a deterministic subset (sorted by doc id) for quick runs and tests
-        gold = gold[: int(data["limit"])]
-    return [g for g in gold if g.page.format == "html"], [
-        g for g in gold if g.page.format != "html"
-    ]
+        gold, clean = gold[: int(data["limit"])], clean[: int(data["limit"])]
+    html = [g for g in gold if g.page.format == "html"]
+    return html, [g for g in gold if g.page.format != "html"], clean
 
 
 def prepare_all(
@@ -214,16 +214,17 @@ def html_systems(
 
 def text_model_cv(
     job: BlockJob,
-    html: list[LabelledPage],
-    text: list[LabelledPage],
+    kinds: tuple[list[LabelledPage], list[LabelledPage], list[LabelledPage]],
     t_pages: list[PreparedPage],
     seed: int,
     out: RunOutput,
     cache: Cache,
-) -> tuple[list[np.ndarray], dict[str, float], dict[str, float]]:
-    """The text-only model, cross-validated on the HTML pages seen as text dumps plus the
-    real text dumps: its out-of-fold scores and its summaries on each kind."""
-    t_gold = html + text
+) -> tuple[list[np.ndarray], dict[str, dict[str, float]]]:
+    """The text-only model, cross-validated on the HTML pages seen as text dumps, the
+    real text dumps and the clean article texts: its out-of-fold scores and its summary on
+    each kind (``html``, ``dumps``, ``clean``)."""
+    html, text, clean = kinds
+    t_gold = html + text + clean
     t_folds = make_folds(t_gold, job.scheme, seed, job.folds)
     cfg = job.text_cv_cfg
     key = _cv_key("cv", cfg, t_gold, t_pages, t_folds)
@@ -240,10 +241,12 @@ def text_model_cv(
     )
     scores = score_model("honbun-text", t_gold, t_oof, job.text_cfg.threshold)
     fold_ids = [[t_gold[i].page.doc_id for i in f] for f in t_folds]
-    text_ids = {g.page.doc_id for g in text}
-    t_html = scores.summary(html, [[i for i in f if i not in text_ids] for f in fold_ids])
-    t_dump = scores.summary(text, [[i for i in f if i in text_ids] for f in fold_ids])
-    return t_oof, t_html, t_dump
+    summaries = {}
+    for name, pages in (("html", html), ("dumps", text), ("clean", clean)):
+        if pages:
+            ids = {g.page.doc_id for g in pages}
+            summaries[name] = scores.summary(pages, [[i for i in f if i in ids] for f in fold_ids])
+    return t_oof, summaries
 
 
 def report(
@@ -254,11 +257,11 @@ def report(
     systems: list[SystemScores],
     oof: list[np.ndarray],
     fold_ids: list[list[str]],
-    text_model: tuple[dict[str, float], dict[str, float]],
+    text_model: dict[str, dict[str, float]],
     out: RunOutput,
 ) -> None:
     """The metrics (``bp.<system>.<measure>``, and the main two) and the tables."""
-    t_html, t_dump = text_model
+    t_html, t_dump = text_model.get("html", {}), text_model.get("dumps", {})
     rows = []
     for s in systems:
         sm = s.summary(html, fold_ids)
@@ -266,6 +269,8 @@ def report(
         out.metrics.update({f"bp.{s.name}.{k}": v for k, v in sm.items() if k != "pages"})
     out.metrics.update({f"bp.text-model-on-html.{k}": v for k, v in t_html.items()})
     out.metrics.update({f"bp.text-model-on-dumps.{k}": v for k, v in t_dump.items()})
+    for k, v in text_model.get("clean", {}).items():  # clean article text: every line body
+        out.metrics[f"bp.text-model-on-clean.{k}"] = v
     main = rows[0][1]
     out.metrics["boilerplate_char3_f1"] = main["char3_f1_macro"]
     out.metrics["boilerplate_block_f1"] = main["block_f1"]

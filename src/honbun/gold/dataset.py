@@ -75,6 +75,33 @@ def load_block_gold(
     return sorted(out, key=lambda lp: lp.page.doc_id)
 
 
+def load_clean_text(
+    labels: LabelConfig, root: str | Path = "data/annotations", include: tuple[str, ...] = ()
+) -> list[LabelledPage]:
+    """The article documents (clean article text: a title line, then one paragraph a line)
+    of the folders ``include``, each as the text file a user would hand ``honbun score``,
+    every line body: the headline ``title``, the rest ``paragraph``. These labels hold by
+    construction (the corpus is article text and nothing else), not by reading: they teach
+    the text-only model that a page may have no boilerplate at all."""
+    from honbun.read.text import parse_text
+
+    out = []
+    for f in iter_annotation_files(root):
+        if f.parent.name not in include:
+            continue
+        doc = read_doc(f)
+        if doc.header.get("format") != "article":
+            continue
+        article = load_page_for(doc)
+        text = "\n".join(b.text for b in article.blocks)
+        page = parse_text(text, article.doc_id, article.source)
+        page.meta["site"] = str(doc.header.get("site", ""))
+        titled = bool(article.meta.get("title"))
+        roles = ["title" if i == 0 and titled else "paragraph" for i in range(len(page.blocks))]
+        out.append(LabelledPage(page, doc, np.ones(len(page.blocks), dtype=int), roles))
+    return sorted(out, key=lambda lp: lp.page.doc_id)
+
+
 @dataclass
 class LabelledSentence:
     """A body sentence of a gold document; ``topics`` None for a sentence nobody annotated
