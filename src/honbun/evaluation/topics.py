@@ -105,20 +105,42 @@ def cross_validate(
     lexicon: dict[str, list[str]],
     splits: list[Split],
     name: str,
+    jobs: int = 2,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Out-of-fold probabilities and decisions ``(n, K)`` of every sentence (each fold's
-    model tags its test documents whole, with their context sentences)."""
+    model tags its test documents whole, with their context sentences); folds run in
+    ``jobs`` processes."""
+    from joblib import Parallel, delayed
+
     P = np.zeros(data.Y.shape)
     D = np.zeros(data.Y.shape, dtype=int)
+    runs = Parallel(n_jobs=jobs, return_as="generator")(
+        delayed(_run_fold)(data, cfg, lexicon, tr, te) for tr, te in splits
+    )
     with Stage(name, len(splits), "fold") as stage:
-        for tr, te in splits:
-            tagger = TopicTagger(cfg, data.names, lexicon).fit(
-                [data.items[i] for i in tr], data.Y[tr], data.docs[tr]
-            )
-            P[te] = tagger.predict_proba([data.items[i] for i in te], data.docs[te])
-            D[te] = (P[te] >= tagger.thresholds_).astype(int)
+        for (_, te), (p, thresholds) in zip(splits, runs, strict=True):
+            P[te] = p
+            D[te] = (p >= thresholds).astype(int)
             stage.update()
     return P, D
+
+
+def _run_fold(
+    data: TopicData,
+    cfg: TopicConfig,
+    lexicon: dict[str, list[str]],
+    tr: np.ndarray,
+    te: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One fold: the test rows' probabilities and the fold model's thresholds."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):  # folds run in parallel processes; one thread each
+        tagger = TopicTagger(cfg, data.names, lexicon).fit(
+            [data.items[i] for i in tr], data.Y[tr], data.docs[tr]
+        )
+        p = tagger.predict_proba([data.items[i] for i in te], data.docs[te])
+    return p, tagger.thresholds_
 
 
 def label_scores(Y: np.ndarray, D: np.ndarray) -> np.ndarray:
@@ -132,7 +154,7 @@ def hard_negatives(data: TopicData) -> np.ndarray:
 
 
 def evaluate_topics(
-    gold: list[LabelledSentence],
+    data: TopicData,
     labels: LabelConfig,
     cfg: TopicConfig,
     folds: int,
@@ -142,7 +164,6 @@ def evaluate_topics(
     run_dir: Path,
     sources: tuple[str, ...] = ("collection",),
 ) -> TopicReport:
-    data = TopicData.of(gold, labels, cfg)
     lexicon = Lexicon.from_config(labels).words
     lab = data.labelled
     Y, L = data.Y[lab], data.L[lab]

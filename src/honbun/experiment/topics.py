@@ -35,8 +35,9 @@ def train_topics(
         for s in load_topic_gold(labels, data.get("annotations", "data/annotations"), context=True)
         if not sets or s.collection in sets
     ]
+    topics = TopicData.of(gold, labels, cfg)  # tokenised once, for the CV and the fit
     report = evaluate_topics(
-        gold, labels, cfg,
+        topics, labels, cfg,
         folds=int(opts.get("cv_folds", 5)), repeats=int(opts.get("cv_repeats", 3)),
         curve=list(opts.get("learning_curve", [])), seed=exp.seed, run_dir=run_dir,
         sources=tuple(opts.get("cv_sources", ["collection"])),
@@ -45,7 +46,6 @@ def train_topics(
     out.tables.update(report.tables)
     out.plots += report.plots
     names = labels.topic_names
-    topics = TopicData.of(gold, labels, cfg)
     t0 = time.perf_counter()
     lexicon = Lexicon.from_config(labels).words
     with Stage(f"topics: fitting on all {int(topics.labelled.sum())} gold sentences"):
