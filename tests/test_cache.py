@@ -72,3 +72,30 @@ def test_fingerprint_sees_values_types_and_order() -> None:
     assert fingerprint({"a": 1}) == fingerprint({"a": 1})
     assert fingerprint(np.zeros(3)) != fingerprint(np.zeros(4))
     assert fingerprint(ModelConfig()) != fingerprint(ModelConfig(C=1.0))
+
+
+def test_topic_cv_is_cached_by_data_settings_and_folds(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from honbun.evaluation.topics import TopicData, cross_validate, document_splits
+    from honbun.features.lexicon import Lexicon
+    from honbun.gold.dataset import load_topic_gold
+    from honbun.topics.config import TopicConfig
+
+    labels = load_labels(REPO / "data/labels.toml")
+    gold = load_topic_gold(labels, REPO / "data/annotations/seeds")
+    cfg = TopicConfig(min_positives=1)
+    data = TopicData.of(gold, labels, cfg)
+    lexicon = Lexicon.from_config(labels).words
+    splits = document_splits(data, 2, 13)
+    cache = Cache(tmp_path)
+    first = cross_validate(data, cfg, lexicon, splits, "cv", jobs=1, cache=cache)
+    again = cross_validate(data, cfg, lexicon, splits, "cv", jobs=1, cache=cache)
+    assert (cache.hits, cache.misses) == (1, 1)
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+    # Another setting, another label or other folds: computed again.
+    cross_validate(data, replace(cfg, C=1.0), lexicon, splits, "cv", jobs=1, cache=cache)
+    data.Y[0, 0] = 1 - data.Y[0, 0]
+    cross_validate(data, cfg, lexicon, splits, "cv", jobs=1, cache=cache)
+    cross_validate(data, cfg, lexicon, splits[::-1], "cv", jobs=1, cache=cache)
+    assert (cache.hits, cache.misses) == (1, 4)

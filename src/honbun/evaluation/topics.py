@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from honbun.cache import Cache, code_version, fingerprint
 from honbun.features.lexicon import Lexicon
 from honbun.features.text import TextItem, prepare_items
 from honbun.gold.dataset import LabelledSentence
@@ -68,6 +69,14 @@ class TopicData:
         L = np.array([[int(n in f) for n in names] for f in fired], dtype=int).reshape(Y.shape)
         return cls(gold, items, Y, L, np.array([s.doc_id for s in gold]), names)
 
+    def fingerprint(self, cfg: TopicConfig, lexicon: dict[str, list[str]]) -> str:
+        """What a model fitted on this data depends on: every sentence (document, text,
+        context, labels, collection, site), the settings, the lexicon, the word-vector file's
+        bytes and all of honbun's code (the key of its cached CV results and models)."""
+        rows = [(s.doc_id, s.text, s.context, s.collection, s.site) for s in self.sentences]
+        vectors = Path(cfg.vectors).read_bytes() if cfg.vectors else b""
+        return fingerprint(rows, self.Y, cfg, lexicon, vectors, code_version("."))
+
     @property
     def labelled(self) -> np.ndarray:
         return (self.Y >= 0).all(axis=1)
@@ -106,11 +115,19 @@ def cross_validate(
     splits: list[Split],
     name: str,
     jobs: int = 2,
+    cache: Cache | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Out-of-fold probabilities and decisions ``(n, K)`` of every sentence (each fold's
     model tags its test documents whole, with their context sentences); folds run in
-    ``jobs`` processes."""
+    ``jobs`` processes; with a ``cache``, the result of the same data, settings, folds and
+    code is read back instead."""
     from joblib import Parallel, delayed
+
+    if cache is not None:
+        key = fingerprint("topics-cv", data.fingerprint(cfg, lexicon), splits)
+        return cache.fetch(
+            "cv", key, lambda: cross_validate(data, cfg, lexicon, splits, name, jobs)
+        )
 
     P = np.zeros(data.Y.shape)
     D = np.zeros(data.Y.shape, dtype=int)
@@ -163,6 +180,7 @@ def evaluate_topics(
     seed: int,
     run_dir: Path,
     sources: tuple[str, ...] = ("collection",),
+    cache: Cache | None = None,
 ) -> TopicReport:
     lexicon = Lexicon.from_config(labels).words
     lab = data.labelled
@@ -180,6 +198,7 @@ def evaluate_topics(
                 lexicon,
                 splits,
                 f"topics: {folds}-fold CV by document, seed {r + 1} of {repeats}",
+                cache=cache,
             )
         )
     doc_scores = np.mean([label_scores(Y, D[lab]) for _, D in runs], axis=0)
@@ -188,7 +207,10 @@ def evaluate_topics(
     for by in sources:
         splits = source_splits(data, by, folds, seed)
         loso[by] = label_scores(
-            Y, cross_validate(data, cfg, lexicon, splits, f"topics: leave-one-{by}-out")[1][lab]
+            Y,
+            cross_validate(data, cfg, lexicon, splits, f"topics: leave-one-{by}-out", cache=cache)[
+                1
+            ][lab],
         )
 
     hard = hard_negatives(data)[lab]

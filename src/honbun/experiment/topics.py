@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from honbun.cache import Cache, fingerprint
 from honbun.evaluation.topics import TopicData, evaluate_topics
 from honbun.experiment.config import Experiment
 from honbun.experiment.report import RunOutput
@@ -36,11 +37,12 @@ def train_topics(
         if not sets or s.collection in sets
     ]
     topics = TopicData.of(gold, labels, cfg)  # tokenised once, for the CV and the fit
+    cache = Cache.from_env()
     report = evaluate_topics(
         topics, labels, cfg,
         folds=int(opts.get("cv_folds", 5)), repeats=int(opts.get("cv_repeats", 3)),
         curve=list(opts.get("learning_curve", [])), seed=exp.seed, run_dir=run_dir,
-        sources=tuple(opts.get("cv_sources", ["collection"])),
+        sources=tuple(opts.get("cv_sources", ["collection"])), cache=cache,
     )  # fmt: skip
     out.metrics.update({f"topics.{k}": v for k, v in report.metrics.items()})
     out.tables.update(report.tables)
@@ -49,6 +51,10 @@ def train_topics(
     t0 = time.perf_counter()
     lexicon = Lexicon.from_config(labels).words
     with Stage(f"topics: fitting on all {int(topics.labelled.sum())} gold sentences"):
-        tagger = TopicTagger(cfg, names, lexicon).fit(topics.items, topics.Y, topics.docs)
+        tagger = cache.fetch(
+            "models",
+            fingerprint("topics-fit", topics.fingerprint(cfg, lexicon)),
+            lambda: TopicTagger(cfg, names, lexicon).fit(topics.items, topics.Y, topics.docs),
+        )
     out.timings["topics_fit_s"] = time.perf_counter() - t0
     return {"topic_cfg": cfg, "topic_model": tagger}
