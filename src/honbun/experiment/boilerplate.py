@@ -120,6 +120,7 @@ def gold_pages(
     root = data.get("annotations", "data/annotations")
     gold = load_block_gold(labels, root, tuple(data.get("block_sets", ())))
     clean = load_clean_text(labels, root, tuple(data.get("clean_text_sets", ())))
+    clean = clean[:: int(data.get("clean_text_every", 1))]  # every n-th, by doc id
     for g in gold + clean:
         out.manifest.append({"path": str(g.doc.file), "sha256": ""})
         out.manifest.append({"path": g.doc.path, "sha256": ""})
