@@ -30,6 +30,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from operator import attrgetter
 
 import numpy as np
@@ -424,16 +425,22 @@ def token_family_scores(tokens: tuple[str, ...]) -> list[float]:
     ``tokens`` are nearest-element first, so a family named on the block's own element
     scores 1.0, one named on a far ancestor scores little, and 0.0 means no match.
     """
-    out = []
-    for fam, words in _FAMILY_SETS.items():
-        stems = _FAMILY_STEMS[fam]
-        score = 0.0
-        for rank, tok in enumerate(tokens):
-            if tok in words or (len(tok) > 5 and any(s in tok for s in stems)):
-                score = 1.0 / (1 + rank)
-                break
-        out.append(score)
-    return out
+    scores = dict.fromkeys(_FAMILY_SETS, 0.0)
+    for rank, tok in enumerate(tokens):
+        for fam in _families_of(tok):
+            if not scores[fam]:
+                scores[fam] = 1.0 / (1 + rank)
+    return list(scores.values())
+
+
+@lru_cache(maxsize=65_536)
+def _families_of(tok: str) -> tuple[str, ...]:
+    """The families a class/id token names (a family's word, or one of its stems inside a
+    longer token). Class names repeat across a page's blocks and pages: asked once each."""
+    return tuple(
+        fam for fam, words in _FAMILY_SETS.items()
+        if tok in words or (len(tok) > 5 and any(s in tok for s in _FAMILY_STEMS[fam]))
+    )  # fmt: skip
 
 
 def template_signature(b: Block) -> str:

@@ -227,6 +227,8 @@ class _Walker:
         self._block_stack: list[tuple[lxml.html.HtmlElement, str]] = []  # (element, XPath)
         self._in_link = 0
         self._in_pre = 0
+        # An element's class/id tokens, by element: every block below it asks for them.
+        self._tokens_of: dict[lxml.html.HtmlElement, list[str]] = {}
 
     def _add(self, text: str | None) -> None:
         if not text:
@@ -247,7 +249,7 @@ class _Walker:
             for line in lines:
                 text = clean_whitespace(line)
                 if text:
-                    dom = dom or _context(*self._owner, ratio)
+                    dom = dom or _context(*self._owner, ratio, self._tokens_of)
                     self.pieces.append((text, dom.tag, dom))
             if self.max_blocks is not None and len(self.pieces) > self.max_blocks:
                 raise TooManyBlocks(self.max_blocks)
@@ -313,7 +315,15 @@ def _tokens(el: lxml.html.HtmlElement) -> list[str]:
     return out
 
 
-def _context(owner: lxml.html.HtmlElement, xpath: str, link_ratio: float) -> DomContext:
+def _context(
+    owner: lxml.html.HtmlElement,
+    xpath: str,
+    link_ratio: float,
+    tokens_of: dict[lxml.html.HtmlElement, list[str]] | None = None,
+) -> DomContext:
+    """The DOM context of a block whose element is ``owner``; ``tokens_of`` remembers each
+    element's class/id tokens across the blocks of a page."""
+    tokens_of = {} if tokens_of is None else tokens_of
     chain = [owner, *owner.iterancestors()]
     tags = [str(e.tag).lower() for e in chain if isinstance(e.tag, str)]
     regions: set[str] = set()
@@ -329,7 +339,9 @@ def _context(owner: lxml.html.HtmlElement, xpath: str, link_ratio: float) -> Dom
         if role in ROLE_REGIONS:
             regions.add(ROLE_REGIONS[role])
         if len(tokens) < MAX_TOKENS:
-            for tok in _tokens(e):
+            if e not in tokens_of:
+                tokens_of[e] = _tokens(e)
+            for tok in tokens_of[e]:
                 if tok not in seen and len(tokens) < MAX_TOKENS:
                     seen.add(tok)
                     tokens.append(tok)
