@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from honbun.cache import Cache, code_version, fingerprint
+from honbun.evaluation.figures import axes, save
 from honbun.features.lexicon import Lexicon
 from honbun.features.text import TextItem, prepare_items
 from honbun.gold.dataset import LabelledSentence
@@ -332,38 +333,22 @@ def _hard_examples(data: TopicData, D: np.ndarray) -> str:
 
 
 def _pr_plot(names: tuple[str, ...], Y: np.ndarray, P: np.ndarray, path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from sklearn.metrics import precision_recall_curve
 
-    fig, ax = plt.subplots(figsize=(5, 4))
+    fig, ax = axes("Topic precision–recall (out-of-fold)", "recall", "precision")
     for k, n in enumerate(names):
         if Y[:, k].sum():
             prec, rec, _ = precision_recall_curve(Y[:, k], P[:, k])
             ax.plot(rec, prec, label=f"{n} ({int(Y[:, k].sum())})")
-    ax.set_xlabel("recall")
-    ax.set_ylabel("precision")
-    ax.set_title("Topic precision–recall (out-of-fold)")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save(fig, ax, path, legend=True)
 
 
 def _reliability_plot(names: tuple[str, ...], Y: np.ndarray, P: np.ndarray, path: Path) -> Path:
     """Observed share of positives against the predicted probability, per label (10 bins of
     equal width; a calibrated label lies on the diagonal)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5, 4))
+    fig, ax = axes(
+        "Topic reliability (out-of-fold)", "predicted probability", "observed share of positives"
+    )
     ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
     edges = np.linspace(0, 1, 11)
     for k, n in enumerate(names):
@@ -371,16 +356,7 @@ def _reliability_plot(names: tuple[str, ...], Y: np.ndarray, P: np.ndarray, path
         xs = [P[b == i, k].mean() for i in range(10) if (b == i).sum() >= 5]
         ys = [Y[b == i, k].mean() for i in range(10) if (b == i).sum() >= 5]
         ax.plot(xs, ys, marker="o", label=n)
-    ax.set_xlabel("predicted probability")
-    ax.set_ylabel("observed share of positives")
-    ax.set_title("Topic reliability (out-of-fold)")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save(fig, ax, path, legend=True)
 
 
 def _learning_curve(
@@ -395,11 +371,6 @@ def _learning_curve(
 ) -> Path:
     """Macro F1 against the training documents used (each fold's training documents
     subsampled, seeded)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     rng = np.random.default_rng(seed)
     xs, ys, es = [], [], []
     lab = data.labelled
@@ -430,14 +401,6 @@ def _learning_curve(
         for f, x, y, e in zip(fractions, xs, ys, es, strict=True)
     ]
     rep.tables["topics_learning_curve.md"] = "\n".join(table) + "\n"
-    fig, ax = plt.subplots(figsize=(5, 4))
+    fig, ax = axes("Topic tagger learning curve", "training documents", "macro F1 (topics)")
     ax.errorbar(xs, ys, yerr=es, marker="o", capsize=3)
-    ax.set_xlabel("training documents")
-    ax.set_ylabel("macro F1 (topics)")
-    ax.set_title("Topic tagger learning curve")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    path = run_dir / "topics_learning_curve.png"
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save(fig, ax, run_dir / "topics_learning_curve.png")

@@ -92,26 +92,16 @@ def boilerplate_comparison(
 
 
 def plot_block_pr(gold: list[Any], proba: list[np.ndarray], path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from sklearn.metrics import precision_recall_curve
+
+    from honbun.evaluation.figures import axes, save
 
     y = np.concatenate([g.y for g in gold])
     p = np.concatenate(proba)
     prec, rec, _ = precision_recall_curve(y, p)
-    fig, ax = plt.subplots(figsize=(5, 4))
+    fig, ax = axes("Body-block precision–recall (out-of-fold)", "recall (body blocks)", "precision")
     ax.plot(rec, prec)
-    ax.set_xlabel("recall (body blocks)")
-    ax.set_ylabel("precision")
-    ax.set_title("Body-block precision–recall (out-of-fold)")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save(fig, ax, path)
 
 
 def write_run_dir(run_dir: Path, exp: Experiment, out: RunOutput, card: dict[str, Any]) -> None:
