@@ -94,7 +94,7 @@ class TopicTagger:
 
     def _weights(self, items: list[TextItem], Y: np.ndarray) -> np.ndarray:
         """``(n, K)`` loss weights: ``hard_negative_weight`` where label k's lexicon fires
-        on a sentence that is not k, else 1."""
+        on a sentence that is not k, else 1 (unannotated rows, ``Y`` -1, weigh 1)."""
         W = np.ones(Y.shape)
         if self.cfg.hard_negative_weight != 1.0:
             hits = lexicon_matrix([it.text for it in items], self.labels, self.lexicon)
@@ -135,28 +135,29 @@ class TopicTagger:
         labelled = (Y >= 0).all(axis=1)
         prepare_items(items, self.cfg.stop_pos, self.cfg.context)
         train = [it for it, keep in zip(items, labelled, strict=True) if keep]
+        W = self._weights(items, Y)  # once: every stage and inner fold takes its rows
         self.featurizer_ = TextFeaturizer(self.cfg, self.lexicon).fit(train)
         self.models_ = self._fit_models(
-            self.featurizer_.transform(train), Y[labelled], self.featurizer_,
-            self._weights(train, Y[labelled]),
-        )  # fmt: skip
+            self.featurizer_.transform(train), Y[labelled], self.featurizer_, W[labelled]
+        )
         self.thresholds_ = np.full(len(self.labels), 0.5)
         self.stage2_: dict[int, Any] = {}
         self.calibration_: dict[int, tuple[float, float]] = {}
         if len(set(g[labelled].tolist())) < INNER_FOLDS:
             return self
-        oof = self._oof(
-            items, Y, g
-        )  # stage 1, every item scored by a model that never saw its document
+        # stage 1, every item scored by a model that never saw its document
+        oof = self._oof(items, Y, W, g)
         if self.cfg.stack:
-            oof = self._fit_stage2(items, Y, g, oof)
+            oof = self._fit_stage2(items, Y, W, g, oof)
         if self.cfg.tune_thresholds:
             self.thresholds_ = np.array(
                 [_tuned_threshold(Y[labelled, k], oof[labelled, k]) for k in range(Y.shape[1])]
             )
         return self
 
-    def _oof(self, items: list[TextItem], Y: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    def _oof(
+        self, items: list[TextItem], Y: np.ndarray, W: np.ndarray, groups: np.ndarray
+    ) -> np.ndarray:
         """Stage 1's out-of-fold probabilities of every item, folds grouped by document."""
         from sklearn.model_selection import GroupKFold
 
@@ -167,9 +168,7 @@ class TopicTagger:
             tr = tr[labelled[tr]]
             feat = TextFeaturizer(self.cfg, self.lexicon).fit([items[i] for i in tr])
             train = [items[i] for i in tr]
-            models = self._fit_models(
-                feat.transform(train), Y[tr], feat, self._weights(train, Y[tr])
-            )
+            models = self._fit_models(feat.transform(train), Y[tr], feat, W[tr])
             oof[te] = self._proba(models, feat.transform([items[i] for i in te]))
         return oof
 
@@ -178,7 +177,12 @@ class TopicTagger:
         return [k for k, m in enumerate(self.models_) if not isinstance(m, (LexiconRule, float))]
 
     def _fit_stage2(
-        self, items: list[TextItem], Y: np.ndarray, groups: np.ndarray, oof: np.ndarray
+        self,
+        items: list[TextItem],
+        Y: np.ndarray,
+        W: np.ndarray,
+        groups: np.ndarray,
+        oof: np.ndarray,
     ) -> np.ndarray:
         """The second stage of each learned label over the document design of stage 1's
         out-of-fold scores, with a Platt calibration fitted on its own out-of-fold scores;
@@ -190,10 +194,9 @@ class TopicTagger:
         D = self.stage2_design(items, oof, groups)
         labelled = np.flatnonzero((Y >= 0).all(axis=1))
         out = oof.copy()
-        W = self._weights([items[i] for i in labelled], Y[labelled])
         n = min(INNER_FOLDS, len(set(groups[labelled].tolist())))
         for k in self._learned():
-            y, w = Y[labelled, k], W[:, k]
+            y, w = Y[labelled, k], W[labelled, k]
 
             def hgb() -> QuantizedHGB:
                 return QuantizedHGB(
