@@ -54,13 +54,16 @@ class Lexicon:
         NUL, a match lies inside one text, and each text with a match gets at least one
         (otherwise the texts are searched one by one).
         """
-        out: list[set[str]] = [set() for _ in texts]
-        if not texts:
+        return self.fired_normalised([nfkc(t) for t in texts])  # most pass NFKC's quick check
+
+    def fired_normalised(self, normalised: list[str]) -> list[set[str]]:
+        """:meth:`fired` of texts already NFKC'd (a caller that needs them anyway)."""
+        out: list[set[str]] = [set() for _ in normalised]
+        if not normalised:
             return out
-        normalised = [nfkc(t) for t in texts]  # one by one: most pass NFKC's quick check
         joined = _SEPARATOR.join(normalised)
-        if joined.count(_SEPARATOR) != len(texts) - 1 or self._separator_in_keywords():
-            return [set(self.labels(t)) for t in texts]
+        if joined.count(_SEPARATOR) != len(normalised) - 1 or self._separator_in_keywords():
+            return [set(self.labels(t)) for t in normalised]  # NFKC is idempotent
         starts = list(accumulate((len(t) + 1 for t in normalised[:-1]), initial=0))
         for name, rx in self._patterns().items():
             for m in rx.finditer(joined):

@@ -133,6 +133,10 @@ def lexicon_matrix(
 ) -> np.ndarray:
     """``(n_texts, len(labels))`` 0/1 dense: which labels' lexicons fire on each text (0 for
     a label without a lexicon)."""
-    fired = Lexicon.normalised(lexicon).fired(texts)
+    return lexicon_matrix_of(Lexicon.normalised(lexicon).fired(texts), labels)
+
+
+def lexicon_matrix_of(fired: list[set[str]], labels: tuple[str, ...]) -> np.ndarray:
+    """:func:`lexicon_matrix` from each text's fired labels (``Lexicon.fired``)."""
     cols = [[float(name in f) for name in labels] for f in fired]
-    return np.array(cols, dtype=float).reshape(len(texts), len(labels))
+    return np.array(cols, dtype=float).reshape(len(fired), len(labels))

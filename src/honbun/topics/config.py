@@ -40,6 +40,7 @@ class TopicConfig:
     stack_iterations: int = 200
     stack_learning_rate: float = 0.05
     stack_leaves: int = 15
+    stack_depth: int = 0  # deepest split of a second-stage tree; 0: leaves alone bound it
     seed: int = 13
 
     @classmethod

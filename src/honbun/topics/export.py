@@ -27,7 +27,7 @@ from honbun.features.hashing import (
     words_flat,
 )
 from honbun.features.lexicon import Lexicon
-from honbun.features.text import TextItem, lexicon_matrix, prepare_items
+from honbun.features.text import TextItem, lexicon_matrix_of, prepare_items
 from honbun.features.vectors import WordVectors, load_vectors
 from honbun.read.normalize import nfkc, squeeze_spaces
 from honbun.topics.cold_start import LexiconRule
@@ -62,15 +62,18 @@ class Vocabulary:
     prefix: str = ""
     _bucket_mask: np.ndarray | None = field(default=None, repr=False, compare=False)
 
-    def _items(self, docs: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def _items(self, docs: list[str], nfkc_done: bool) -> tuple[np.ndarray, np.ndarray]:
         """All docs' items end to end (code points or word ids) and each doc's count."""
         if self.analyzer == "char":
-            return chars_flat([squeeze_spaces(nfkc(d)) for d in docs])
+            return chars_flat([squeeze_spaces(d if nfkc_done else nfkc(d)) for d in docs])
         return words_flat(docs, self.word_ids)
 
-    def rows(self, docs: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Sparse ``(rows, cols, values)``: sublinear TF-IDF, L2-normalised, × ``weight``."""
-        rows, keys = ngram_keys_flat(*self._items(docs), self.ngrams, salt=0)
+    def rows(
+        self, docs: list[str], nfkc_done: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Sparse ``(rows, cols, values)``: sublinear TF-IDF, L2-normalised, × ``weight``.
+        ``nfkc_done``: ``docs`` are NFKC'd already (a char vocabulary skips its NFKC)."""
+        rows, keys = ngram_keys_flat(*self._items(docs, nfkc_done), self.ngrams, salt=0)
         # Most of a text's n-grams are not in the vocabulary: drop those whose bucket no
         # vocabulary key falls in before the binary search.
         maybe = self._buckets()[top_bits(keys, BUCKET_BITS)]
@@ -176,19 +179,27 @@ class TopicScorer:
     lexicon_words: dict[str, list[str]] = field(default_factory=dict)  # for the design's hits
     vectors: WordVectors | None = None
     _names: list[str] | None = field(default=None, repr=False)
+    _lexicon2: Lexicon | None = field(default=None, repr=False, compare=False)
 
-    def _design(self, items: list[TextItem]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """All items' features as sparse ``(rows, cols, values)``, columns as at training."""
+    def _design(
+        self, items: list[TextItem], texts: list[str], fired: list[set[str]] | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """All items' features as sparse ``(rows, cols, values)``, columns as at training.
+        ``texts``: the items' texts NFKC'd; ``fired``: ``self.lexicon.fired`` of them."""
         prepare_items(items, self.cfg.stop_pos, self.cfg.context)
         rows, cols, vals, offset = [], [], [], 0
         for voc in self.vocabularies:
-            r, c, v = voc.rows([getattr(it, voc.field) or _empty(voc) for it in items])
+            if voc.field == "text":  # the one NFKC pass of the batch
+                r, c, v = voc.rows([t or _empty(voc) for t in texts], nfkc_done=True)
+            else:
+                r, c, v = voc.rows([getattr(it, voc.field) or _empty(voc) for it in items])
             rows.append(r)
             cols.append(c + offset)
             vals.append(v)
             offset += len(voc.index)
         if self.lexicon.words:
-            fired = self.lexicon.fired([it.text for it in items])
+            if fired is None:
+                fired = self.lexicon.fired_normalised(texts)
             hits = [
                 (r, k)
                 for r, f in enumerate(fired)
@@ -203,11 +214,13 @@ class TopicScorer:
     def predict_proba(self, items: list[TextItem], groups: np.ndarray | None = None) -> np.ndarray:
         """``(n_items, n_labels)``; ``groups``: each item's document (items of a document
         contiguous, in reading order), which the second stage reads; None: each item alone."""
-        proba = self._stage1(items)
+        texts = [nfkc(it.text) for it in items]
+        fired = self.lexicon.fired_normalised(texts) if self.lexicon.words else None
+        proba = self._stage1(items, texts, fired)
         if not self.stage2:
             return proba
         g = np.arange(len(items)) if groups is None else np.asarray(groups)
-        hits = lexicon_matrix([it.text for it in items], self.labels, self.lexicon_words)
+        hits = self._hits(texts, fired)
         vectors = self.vectors.mean([it.tokens or [] for it in items]) if self.vectors else None
         D = document_design(proba, hits, g, vectors)
         out = proba.copy()
@@ -215,9 +228,28 @@ class TopicScorer:
             out[:, k] = calibrate(forest.predict_proba(D)[:, 1], *self.calibration[k])
         return out
 
-    def _stage1(self, items: list[TextItem]) -> np.ndarray:
+    def _hits(self, texts: list[str], fired: list[set[str]] | None) -> np.ndarray:
+        """``(n, n_labels)`` 0/1: the second stage's lexicon hits (``lexicon_words``), from
+        stage 1's ``fired`` when both lexicons are the same words (as trained)."""
+        lexicon = self._stage2_lexicon()
+        if fired is None or lexicon.words != self.lexicon.words:
+            fired = lexicon.fired_normalised(texts)
+        return lexicon_matrix_of(fired, self.labels)
+
+    def _stage2_lexicon(self) -> Lexicon:
+        if self._lexicon2 is None:  # built once: its patterns compile on first use
+            self._lexicon2 = Lexicon.normalised(self.lexicon_words)
+        return self._lexicon2
+
+    def stage1_proba(self, items: list[TextItem]) -> np.ndarray:
+        """``(n_items, n_labels)``: the first stage's probabilities (each sentence alone)."""
+        return self._stage1(items, [nfkc(it.text) for it in items], None)
+
+    def _stage1(
+        self, items: list[TextItem], texts: list[str], fired: list[set[str]] | None
+    ) -> np.ndarray:
         n = len(items)
-        R, C, V = self._design(items)
+        R, C, V = self._design(items, texts, fired)
         proba = np.zeros((n, len(self.labels)))
         for k in range(len(self.labels)):
             ms = np.flatnonzero(self.member_label == k)
@@ -244,7 +276,7 @@ class TopicScorer:
         self, items: list[TextItem], top: int = 5
     ) -> list[dict[str, list[tuple[str, float]]]]:
         """Per item and label: the terms with the largest coefficient × feature value."""
-        R, C, V = self._design(items)
+        R, C, V = self._design(items, [nfkc(it.text) for it in items], None)
         names = self.feature_names()
         # Each item's entries in their order in the design (a mask per item was quadratic).
         by_row = np.argsort(R, kind="stable")

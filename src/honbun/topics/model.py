@@ -202,6 +202,7 @@ class TopicTagger:
                 return QuantizedHGB(
                     max_iter=self.cfg.stack_iterations, learning_rate=self.cfg.stack_learning_rate,
                     max_leaf_nodes=self.cfg.stack_leaves, random_state=self.cfg.seed,
+                    max_depth=self.cfg.stack_depth or None,
                 )  # fmt: skip
 
             inner = np.zeros(len(labelled))

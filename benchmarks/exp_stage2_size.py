@@ -1,0 +1,123 @@
+"""How small can the topic tagger's second stage be? Its forests (4 labels × 200 trees up
+to 11 levels deep) are most of the topic stage's scoring time on article text.
+
+For each variant of (trees, learning rate, leaves, depth): the same 5-fold CV by document
+(seed 13) and leave-one-collection-out as the main job, F1 per label, macro F1 and the
+share of hard negatives given a label; then one tagger fitted on all the gold, and the
+time its numpy export takes to tag the sentences of the first N livedoor articles (best
+of 3). Prints one row per variant (docs/topics.md).
+
+    .venv/bin/python benchmarks/exp_stage2_size.py --livedoor 300
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import time
+from collections.abc import Callable
+from functools import partial
+from itertools import islice
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+VARIANTS = {  # name: (stack_iterations, stack_learning_rate, stack_leaves, stack_depth)
+    "200 trees, lr 0.05 (main job)": (200, 0.05, 15, 0),
+    "100 trees, lr 0.1": (100, 0.1, 15, 0),
+    "200 trees, lr 0.05, depth 5": (200, 0.05, 15, 5),
+    "100 trees, lr 0.1, depth 5": (100, 0.1, 15, 5),
+    "60 trees, lr 0.15, depth 5": (60, 0.15, 15, 5),
+}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--livedoor", type=int, default=300, metavar="N")
+    ap.add_argument("--only", nargs="*", help="variant names (default: all)")
+    args = ap.parse_args()
+    os.chdir(REPO)
+
+    from honbun.evaluation.topics import (
+        TopicData,
+        cross_validate,
+        document_splits,
+        hard_negatives,
+        label_scores,
+        source_splits,
+    )
+    from honbun.experiment.config import load_experiment
+    from honbun.features.lexicon import Lexicon
+    from honbun.features.text import page_items
+    from honbun.gold.dataset import load_topic_gold
+    from honbun.labels import load_labels
+    from honbun.read.livedoor import iter_livedoor
+    from honbun.topics.config import TopicConfig
+    from honbun.topics.export import export_topic_tagger
+    from honbun.topics.model import TopicTagger
+
+    exp = load_experiment("training/configs/default.toml")
+    skip = ("cv_folds", "cv_repeats", "cv_sources", "learning_curve", "enabled")
+    base = TopicConfig.from_dict(
+        {k: v for k, v in exp.section("topics").items() if k not in skip}, exp.seed
+    )
+    labels = load_labels()
+    lexicon = Lexicon.from_config(labels).words
+    data = TopicData.of(load_topic_gold(labels, context=True), labels, base)
+    lab = data.labelled
+    Y = data.Y[lab]
+    hard = hard_negatives(data)[lab]
+    doc_splits = document_splits(data, 5, exp.seed)
+    col_splits = source_splits(data, "collection", 5, exp.seed)
+
+    pages = list(islice(iter_livedoor("data/raw/livedoor/ldcc-20140209.tar.gz"), args.livedoor))
+    items, groups = [], []
+    for p in pages:
+        its = page_items(p, p.sentences, base.stop_pos)
+        items += its
+        groups += [p.doc_id] * len(its)
+    g = np.array(groups)
+    print(f"{int(lab.sum())} gold sentences; timing on {len(items):,} sentences of "
+          f"{len(pages)} livedoor articles; load average {os.getloadavg()[0]:.2f}")  # fmt: skip
+    print("| variant | " + " | ".join(data.names) + " | macro | collection macro | "
+          "hard neg. tagged | nodes | stage 2 s | topic s |")  # fmt: skip
+    for name, (it, lr, leaves, depth) in VARIANTS.items():
+        if args.only and name not in args.only:
+            continue
+        cfg = dataclasses.replace(
+            base,
+            stack_iterations=it,
+            stack_learning_rate=lr,
+            stack_leaves=leaves,
+            stack_depth=depth,
+        )
+        _, D = cross_validate(data, cfg, lexicon, doc_splits, f"{name}: by document")
+        s = label_scores(Y, D[lab])
+        _, Dc = cross_validate(data, cfg, lexicon, col_splits, f"{name}: by collection")
+        sc = label_scores(Y, Dc[lab])
+        hard_rate = float(D[lab][hard].any(axis=1).mean())
+        tagger = TopicTagger(cfg, data.names, lexicon).fit(data.items, data.Y, data.docs)
+        scorer = export_topic_tagger(tagger)
+        nodes = sum(len(f.feature) for f in scorer.stage2.values())
+        total = _best_of(3, partial(scorer.predict_proba, items, g))
+        stage1 = _best_of(3, partial(scorer.stage1_proba, items))
+        best = (total, total - stage1)
+        cells = " | ".join(f"{f:.3f}" for f in s[:, 2])
+        print(f"| {name} | {cells} | {s[:, 2].mean():.3f} | {sc[:, 2].mean():.3f} | "
+              f"{hard_rate:.1%} | {nodes:,} | {best[1]:.2f} | {best[0]:.2f} |", flush=True)  # fmt: skip
+    return 0
+
+
+def _best_of(n: int, fn: Callable[[], object]) -> float:
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
