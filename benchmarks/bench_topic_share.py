@@ -2,8 +2,10 @@
 
 Scores pages with ``Model.score_many`` in this process (jobs 1) and times, inside it, the
 topic stage: building the sentences' topic features (``page_items``) and the tagger's
-``predict_proba`` (both stages). Prints the total, the topic time and its share. Each
-input is scored ``--repeat`` times; the best total and its topic time are kept.
+``predict_proba`` (both stages). Prints the total, the topic time and its share, for the
+tagger as trained and for the same tagger without its second stage (stage 1 alone, as the
+tagger was before the second stage), and the ratio of the two totals. Each is scored
+``--repeat`` times, in turn; the best total and its topic time are kept.
 
     .venv/bin/python benchmarks/bench_topic_share.py --model models/default
     .venv/bin/python benchmarks/bench_topic_share.py --model models/default --livedoor 300
@@ -69,20 +71,30 @@ def main() -> int:
     print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, load average "
           f"{os.getloadavg()[0]:.2f}; model {args.model}; {len(pages)} pages, {n_sent:,} "
           f"sentences from {', '.join(args.pages)}")  # fmt: skip
-    best = None
+    # The tagger as trained, and the same tagger without its second stage (stage 1 alone,
+    # the architecture of the tagger before it): each repeat scores with both, in turn.
+    topics = model.bundle.topic_model
+    variants = {"as trained": dict(topics.stage2), "stage 1 only": {}}
+    best: dict[str, tuple[float, float]] = {}
+    results: list[dict] = []
     for _ in range(args.repeat):
-        spent[0] = 0.0
-        t0 = time.perf_counter()
-        results = list(model.score_many(pages))
-        total = time.perf_counter() - t0
-        if best is None or total < best[0]:
-            best = (total, spent[0])
-    assert best is not None
-    total, topic = best
+        for name, stage2 in variants.items():
+            topics.stage2 = stage2
+            spent[0] = 0.0
+            t0 = time.perf_counter()
+            out = list(model.score_many(pages))
+            total = time.perf_counter() - t0
+            if name not in best or total < best[name][0]:
+                best[name] = (total, spent[0])
+            if name == "as trained":
+                results = out
     tagged = sum(len(r.get("sentences", [])) for r in results)
-    print(f"scoring {total:.2f} s ({len(pages) / total:.1f} pages/s), of which the topic "
-          f"stage {topic:.2f} s = {100 * topic / total:.1f} % ({tagged:,} body sentences "
-          f"tagged); best of {args.repeat}")  # fmt: skip
+    for name, (total, topic) in best.items():
+        print(f"{name}: scoring {total:.2f} s ({len(pages) / total:.1f} pages/s), of which the "
+              f"topic stage {topic:.2f} s = {100 * topic / total:.1f} %")  # fmt: skip
+    ratio = best["as trained"][0] / best["stage 1 only"][0]
+    print(f"{tagged:,} body sentences tagged; best of {args.repeat}; scoring time with the "
+          f"second stage / without: {ratio:.2f}")  # fmt: skip
     return 0
 
 
