@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
 
 import lxml.etree
 import lxml.html
@@ -227,8 +228,8 @@ class _Walker:
         self._block_stack: list[tuple[lxml.html.HtmlElement, str]] = []  # (element, XPath)
         self._in_link = 0
         self._in_pre = 0
-        # An element's class/id tokens, by element: every block below it asks for them.
-        self._tokens_of: dict[lxml.html.HtmlElement, list[str]] = {}
+        # Each element's lineage (tag path, regions, class/id tokens), built once per page.
+        self._lineages: dict[lxml.html.HtmlElement, _Lineage] = {}
 
     def _add(self, text: str | None) -> None:
         if not text:
@@ -249,7 +250,7 @@ class _Walker:
             for line in lines:
                 text = clean_whitespace(line)
                 if text:
-                    dom = dom or _context(*self._owner, ratio, self._tokens_of)
+                    dom = dom or _context(*self._owner, ratio, self._lineages)
                     self.pieces.append((text, dom.tag, dom))
             if self.max_blocks is not None and len(self.pieces) > self.max_blocks:
                 raise TooManyBlocks(self.max_blocks)
@@ -290,12 +291,19 @@ def _steps(el: lxml.html.HtmlElement) -> list[str]:
     """The last XPath step of each child of ``el``, as libxml2's getpath writes it: the
     tag, with its position among same-tag siblings (``p[3]``) when it has any."""
     tags = [c.tag if isinstance(c.tag, str) else "" for c in el]
-    total = Counter(tags)
-    seen: Counter[str] = Counter()
+    if len(set(tags)) == len(tags):  # most elements: no two children share a tag
+        return tags
+    total: dict[str, int] = {}
+    for tag in tags:
+        total[tag] = total.get(tag, 0) + 1
+    seen: dict[str, int] = {}
     out = []
     for tag in tags:
-        seen[tag] += 1
-        out.append(tag if total[tag] == 1 else f"{tag}[{seen[tag]}]")
+        if total[tag] == 1:
+            out.append(tag)
+        else:
+            seen[tag] = seen.get(tag, 0) + 1
+            out.append(f"{tag}[{seen[tag]}]")
     return out
 
 
@@ -315,42 +323,74 @@ def _tokens(el: lxml.html.HtmlElement) -> list[str]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class _Lineage:
+    """What a block inherits from an element and its ancestors: the tag path from
+    ``html`` down, the depth, the regions, and the first :data:`MAX_TOKENS` distinct
+    class/id tokens, nearest first."""
+
+    tag: str
+    path: str
+    depth: int
+    regions: frozenset[str]
+    tokens: tuple[str, ...]
+
+
+def _lineage(el: lxml.html.HtmlElement, memo: dict[lxml.html.HtmlElement, _Lineage]) -> _Lineage:
+    """``el``'s :class:`_Lineage`, built from its parent's: each element of a page is
+    summarised once, however many blocks sit below it (walking every block's ancestors
+    again cost a tenth of reading a page)."""
+    pending = []
+    node: lxml.html.HtmlElement | None = el
+    while node is not None and node not in memo:
+        pending.append(node)
+        node = node.getparent()
+    parent = memo[node] if node is not None else None
+    for e in reversed(pending):  # outermost first: each from its parent's
+        if not isinstance(e.tag, str):  # not reached: blocks and their ancestors are elements
+            raise TypeError(f"a block below a non-element node: {e!r}")
+        tag = e.tag.lower()
+        regions = set() if parent is None else set(parent.regions)
+        if tag in REGIONS:
+            regions.add(tag)
+        role = (e.get("role") or "").lower()
+        if role in ROLE_REGIONS:
+            regions.add(ROLE_REGIONS[role])
+        # Nearest first: this element's tokens, then its ancestors' not yet seen. The
+        # parent's first MAX_TOKENS distinct tokens hold every one that can still fit.
+        tokens: list[str] = []
+        seen: set[str] = set()
+        for tok in (*_tokens(e), *(parent.tokens if parent else ())):
+            if tok not in seen and len(tokens) < MAX_TOKENS:
+                seen.add(tok)
+                tokens.append(tok)
+        parent = _Lineage(
+            tag=tag,
+            path=tag if parent is None else f"{parent.path}/{tag}",
+            depth=0 if parent is None else parent.depth + 1,
+            regions=frozenset(regions),
+            tokens=tuple(tokens),
+        )
+        memo[e] = parent
+    assert parent is not None
+    return parent
+
+
 def _context(
     owner: lxml.html.HtmlElement,
     xpath: str,
     link_ratio: float,
-    tokens_of: dict[lxml.html.HtmlElement, list[str]] | None = None,
+    memo: dict[lxml.html.HtmlElement, _Lineage] | None = None,
 ) -> DomContext:
-    """The DOM context of a block whose element is ``owner``; ``tokens_of`` remembers each
-    element's class/id tokens across the blocks of a page."""
-    tokens_of = {} if tokens_of is None else tokens_of
-    chain = [owner, *owner.iterancestors()]
-    tags = [str(e.tag).lower() for e in chain if isinstance(e.tag, str)]
-    regions: set[str] = set()
-    tokens: list[str] = []
-    seen: set[str] = set()
-    for e in chain:
-        if not isinstance(e.tag, str):
-            continue
-        t = e.tag.lower()
-        if t in REGIONS:
-            regions.add(t)
-        role = (e.get("role") or "").lower()
-        if role in ROLE_REGIONS:
-            regions.add(ROLE_REGIONS[role])
-        if len(tokens) < MAX_TOKENS:
-            if e not in tokens_of:
-                tokens_of[e] = _tokens(e)
-            for tok in tokens_of[e]:
-                if tok not in seen and len(tokens) < MAX_TOKENS:
-                    seen.add(tok)
-                    tokens.append(tok)
+    """The DOM context of a block whose element is ``owner``; ``memo`` holds the
+    :class:`_Lineage` of each element met so far on the page."""
+    line = _lineage(owner, {} if memo is None else memo)
     return DomContext(
-        tag=tags[0],
-        path="/".join(reversed(tags)),
-        tokens=tuple(tokens),
+        tag=line.tag,
+        path=line.path,
+        tokens=line.tokens,
         link_ratio=link_ratio,
-        depth=len(tags) - 1,
-        regions=frozenset(regions),
+        depth=line.depth,
+        regions=line.regions,
         xpath=xpath,
     )
