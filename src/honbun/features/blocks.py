@@ -489,6 +489,64 @@ def ancestor_chains(blocks: list[Block]) -> tuple[list[list[int]], list[int]]:
     return chains, key_len
 
 
+@dataclass
+class PageStructure:
+    """A page's DOM structure as the stage-2 features read it, made once per page.
+
+    ``chains`` are :func:`ancestor_chains`' ids; ``block_of`` / ``ancestor_of`` list every
+    (block, ancestor) pair block by block, each chain element first (so sums over them in
+    that order add up as a loop over the chains does); ``chain_start`` is where each
+    block's pairs start; ``first_seen`` orders the ancestor ids by their first pair (the
+    order a loop over the chains meets them); ``count`` is blocks per ancestor; ``near``
+    the block's nearest ancestor holding >= :data:`CONTAINER_MIN_BLOCKS` blocks and ``parent`` its
+    element's parent (-1: none); ``groups`` the blocks of each template slot
+    (:func:`template_signature`), slots in order of their first block.
+    """
+
+    chains: list[list[int]]
+    key_len: np.ndarray  # (n_ancestors,)
+    block_of: np.ndarray  # (n_pairs,)
+    ancestor_of: np.ndarray  # (n_pairs,)
+    chain_start: np.ndarray  # (n_blocks,)
+    first_seen: np.ndarray  # (n_ancestors,)
+    count: np.ndarray  # (n_ancestors,)
+    near: np.ndarray  # (n_blocks,)
+    parent: np.ndarray  # (n_blocks,)
+    groups: list[np.ndarray]
+
+
+def page_structure(blocks: list[Block]) -> PageStructure:
+    """The :class:`PageStructure` of a page's ``blocks``."""
+    chains, key_len = ancestor_chains(blocks)
+    sizes = np.array([len(c) for c in chains], dtype=np.int64)
+    ancestor_of = np.array([a for c in chains for a in c], dtype=np.int64)
+    block_of = np.repeat(np.arange(len(chains)), sizes)
+    count = np.bincount(ancestor_of, minlength=len(key_len))
+    _, first = np.unique(ancestor_of, return_index=True)
+    first_seen = np.full(len(key_len), len(ancestor_of), dtype=np.int64)
+    first_seen[ancestor_of[first]] = first
+    near = np.array(
+        [next((a for a in c if count[a] >= CONTAINER_MIN_BLOCKS), -1) for c in chains],
+        dtype=np.int64,
+    )
+    parent = np.array([c[1] if len(c) > 1 else -1 for c in chains], dtype=np.int64)
+    slots: dict[str, list[int]] = defaultdict(list)
+    for i, b in enumerate(blocks):
+        slots[template_signature(b)].append(i)
+    return PageStructure(
+        chains=chains,
+        key_len=np.array(key_len, dtype=np.int64),
+        block_of=block_of,
+        ancestor_of=ancestor_of,
+        chain_start=np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64),
+        first_seen=first_seen,
+        count=count,
+        near=near,
+        parent=parent,
+        groups=[np.array(g, dtype=np.int64) for g in slots.values()],
+    )
+
+
 def structure_features(page: Page) -> np.ndarray:
     """Template groups, parents and containers of each block: ``(n, len(structure_names()))``.
 

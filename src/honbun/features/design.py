@@ -10,18 +10,14 @@ Shapes: every design is ``(total blocks, columns)`` over a batch of pages stacke
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 import numpy as np
 
-from honbun.features.blocks import ancestor_chains, template_signature
 from honbun.features.prepared import PreparedPage, split_rows
 from honbun.features.repetition import Repetition, SiteContext
 
 STACK_WINDOW = (1, 2, 3, 5)  # neighbour offsets whose stage-1 probability stage 2 sees
 STACK_SMOOTH = (2, 5, 10)  # half-widths of windows whose mean/max stage 2 sees
 HIGH_P = 0.5  # a stage-1 score at least this marks a likely body block (span features)
-CONTAINER_MIN_BLOCKS = 3  # an ancestor must hold this many blocks to count as a container
 
 
 def dense_design(
@@ -69,34 +65,36 @@ def container_features(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
     out, has_dom = _stage2_frame(p, 5)
     if not has_dom:
         return out
+    st = p.structure
+    if not len(st.key_len):
+        return out
     lengths = p.lengths
-    chains, key_len = ancestor_chains(p.page.blocks)
-    body: dict[int, float] = defaultdict(float)
-    total: dict[int, float] = defaultdict(float)
-    count: dict[int, int] = defaultdict(int)
-    for i, chain in enumerate(chains):
-        for a in chain:
-            body[a] += proba[i] * lengths[i]
-            total[a] += lengths[i]
-            count[a] += 1
+    blk, anc = st.block_of, st.ancestor_of
+    # Sums per ancestor, pair by pair in chain order: the same additions as a loop.
+    body = np.bincount(anc, weights=(proba[blk] * lengths[blk]), minlength=len(st.key_len))
+    total = np.bincount(anc, weights=lengths[blk], minlength=len(st.key_len))
     page_body = _expected_body_chars(proba, lengths)
-    score = {a: (body[a] / page_body) * (body[a] / max(1.0, total[a])) for a in body}
-    best = max(score, key=lambda a: (score[a], -key_len[a]))
-    best_purity = body[best] / max(1.0, total[best])
-    for i, chain in enumerate(chains):
-        containers = [a for a in chain if count[a] >= CONTAINER_MIN_BLOCKS]
-        near = containers[0] if containers else None
-        parent = chain[1] if len(chain) > 1 else None
-        sib = np.nan
-        if parent is not None and count[parent] > 1:
-            sib = (body[parent] - proba[i] * lengths[i]) / max(1.0, total[parent] - lengths[i])
-        out[i] = [
-            float(best in chain),
-            best_purity,
-            body[near] / max(1.0, total[near]) if near else np.nan,
-            sib,
-            max(score[a] for a in chain) if chain else np.nan,
-        ]
+    purity = body / np.maximum(1.0, total)
+    score = (body / page_body) * purity
+    # The best: highest score, then the shortest XPath, then the first met.
+    best = int(np.lexsort((st.first_seen, st.key_len, -score))[0])
+    out[:, 0] = 0.0
+    out[blk[anc == best], 0] = 1.0
+    out[:, 1] = purity[best]
+    # Id 0 (the first block's outermost ancestor) reads as "no container", as the
+    # trained models saw it (the loop this replaces tested the id for truth).
+    near = st.near
+    has_near = near > 0
+    out[has_near, 2] = purity[near[has_near]]
+    parent = st.parent
+    sib = (parent >= 0) & (st.count[np.maximum(parent, 0)] > 1)
+    i = np.flatnonzero(sib)
+    a = parent[i]
+    out[i, 3] = (body[a] - proba[i] * lengths[i]) / np.maximum(1.0, total[a] - lengths[i])
+    has_chain = np.diff(np.append(st.chain_start, len(anc))) > 0
+    if has_chain.any():
+        top = np.maximum.reduceat(score[anc], st.chain_start[has_chain])
+        out[has_chain, 4] = top
     return out
 
 
@@ -111,12 +109,8 @@ def group_features(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
     if not has_dom:
         return out
     lengths = p.lengths
-    groups: dict[str, list[int]] = defaultdict(list)
-    for i, b in enumerate(p.page.blocks):
-        groups[template_signature(b)].append(i)
     page_body = _expected_body_chars(proba, lengths)
-    for members in groups.values():
-        idx = np.array(members)
+    for idx in p.structure.groups:
         w, s = lengths[idx], proba[idx]
         body = float(np.dot(w, s))
         out[idx, 2] = body / page_body

@@ -13,11 +13,19 @@ page after page, and :func:`split_rows` cuts such a stack back into one array pe
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
+from typing import Any
 
 import numpy as np
 
 from honbun.features.bags import hash_blocks
-from honbun.features.blocks import FeatureConfig, dom_strings, page_features
+from honbun.features.blocks import (
+    FeatureConfig,
+    PageStructure,
+    dom_strings,
+    page_features,
+    page_structure,
+)
 from honbun.features.hashing import Counts
 from honbun.read.normalize import compact
 from honbun.read.page import Page
@@ -51,6 +59,15 @@ class PreparedPage:
     def lengths(self) -> np.ndarray:
         """Characters per block, ``(n_blocks,)`` float."""
         return np.array([len(b.text) for b in self.page.blocks], dtype=float)
+
+    @cached_property
+    def structure(self) -> PageStructure:
+        """The page's DOM structure (ancestors, containers, template slots), made on first
+        use: the stage-2 features of every stack read it."""
+        return page_structure(self.page.blocks)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "structure"}  # derived
 
 
 def _lemma_string(tokens: list[Token]) -> str:
