@@ -216,7 +216,7 @@ class TopicScorer:
         contiguous, in reading order), which the second stage reads; None: each item alone."""
         texts = [nfkc(it.text) for it in items]
         fired = self.lexicon.fired_normalised(texts) if self.lexicon.words else None
-        proba = self._stage1(items, texts, fired)
+        proba = self.stage1_proba(items, texts, fired)
         if not self.stage2:
             return proba
         g = np.arange(len(items)) if groups is None else np.asarray(groups)
@@ -241,14 +241,18 @@ class TopicScorer:
             self._lexicon2 = Lexicon.normalised(self.lexicon_words)
         return self._lexicon2
 
-    def stage1_proba(self, items: list[TextItem]) -> np.ndarray:
-        """``(n_items, n_labels)``: the first stage's probabilities (each sentence alone)."""
-        return self._stage1(items, [nfkc(it.text) for it in items], None)
-
-    def _stage1(
-        self, items: list[TextItem], texts: list[str], fired: list[set[str]] | None
+    def stage1_proba(
+        self,
+        items: list[TextItem],
+        texts: list[str] | None = None,
+        fired: list[set[str]] | None = None,
     ) -> np.ndarray:
+        """``(n_items, n_labels)``: the first stage's probabilities (each sentence alone).
+        ``texts`` (the items' texts NFKC'd) and ``fired`` (``self.lexicon`` on them): when
+        the caller has them already."""
         n = len(items)
+        if texts is None:
+            texts = [nfkc(it.text) for it in items]
         R, C, V = self._design(items, texts, fired)
         proba = np.zeros((n, len(self.labels)))
         for k in range(len(self.labels)):
