@@ -1,7 +1,8 @@
 """How small can the topic tagger's second stage be? Its forests (4 labels × 200 trees up
 to 11 levels deep) are most of the topic stage's scoring time on article text.
 
-For each variant of (trees, learning rate, leaves, depth): the same 5-fold CV by document
+For each variant of (trees, learning rate, leaves, depth, gate: the stage-1 probability a
+document needs somewhere for the second stage to read it): the same 5-fold CV by document
 (seed 13) and leave-one-collection-out as the main job, F1 per label, macro F1 and the
 share of hard negatives given a label; then one tagger fitted on all the gold, and the
 time its numpy export takes to tag the sentences of the first N livedoor articles (best
@@ -24,12 +25,16 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-VARIANTS = {  # name: (stack_iterations, stack_learning_rate, stack_leaves, stack_depth)
-    "200 trees, lr 0.05 (main job)": (200, 0.05, 15, 0),
-    "100 trees, lr 0.1": (100, 0.1, 15, 0),
-    "200 trees, lr 0.05, depth 5": (200, 0.05, 15, 5),
-    "100 trees, lr 0.1, depth 5": (100, 0.1, 15, 5),
-    "60 trees, lr 0.15, depth 5": (60, 0.15, 15, 5),
+VARIANTS = {  # name: (stack_iterations, stack_learning_rate, stack_leaves, stack_depth, stack_gate)
+    "200 trees, lr 0.05 (main job)": (200, 0.05, 15, 0, 0.0),
+    "100 trees, lr 0.1": (100, 0.1, 15, 0, 0.0),
+    "200 trees, lr 0.05, depth 5": (200, 0.05, 15, 5, 0.0),
+    "100 trees, lr 0.1, depth 5": (100, 0.1, 15, 5, 0.0),
+    "60 trees, lr 0.15, depth 5": (60, 0.15, 15, 5, 0.0),
+    "gate 0.05": (200, 0.05, 15, 0, 0.05),
+    "gate 0.1": (200, 0.05, 15, 0, 0.1),
+    "gate 0.15": (200, 0.05, 15, 0, 0.15),
+    "gate 0.2": (200, 0.05, 15, 0, 0.2),
 }
 
 
@@ -83,7 +88,7 @@ def main() -> int:
           f"{len(pages)} livedoor articles; load average {os.getloadavg()[0]:.2f}")  # fmt: skip
     print("| variant | " + " | ".join(data.names) + " | macro | collection macro | "
           "hard neg. tagged | nodes | stage 2 s | topic s |")  # fmt: skip
-    for name, (it, lr, leaves, depth) in VARIANTS.items():
+    for name, (it, lr, leaves, depth, gate) in VARIANTS.items():
         if args.only and name not in args.only:
             continue
         cfg = dataclasses.replace(
@@ -92,6 +97,7 @@ def main() -> int:
             stack_learning_rate=lr,
             stack_leaves=leaves,
             stack_depth=depth,
+            stack_gate=gate,
         )
         _, D = cross_validate(data, cfg, lexicon, doc_splits, f"{name}: by document")
         s = label_scores(Y, D[lab])

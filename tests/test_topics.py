@@ -135,3 +135,31 @@ def test_lexicon_fired_equals_labels_one_by_one() -> None:
     assert lex.fired(texts) == [set(lex.labels(t)) for t in texts]
     assert lex.fired(texts)[:4] == [{"deployment"}, set(), {"sanctions"}, set()]
     assert lex.fired(["派\x00兵", "制裁"]) == [set(), {"sanctions"}]  # a text with the separator
+
+
+def test_second_stage_reads_only_documents_that_reach_the_gate() -> None:
+    items, Y, groups = _data()
+    open_all = TopicTagger(TopicConfig(stack=True), LABELS, LEXICON).fit(items, Y, groups)
+    scorer = open_all.scorer()
+    assert scorer.stage2, "the learned label has a second stage"
+    test = [
+        TextItem("北朝鮮は部隊をロシアに派遣した。"),  # document 0: military deployment
+        TextItem("派遣された兵士は前線にいる。"),
+        TextItem("週末は晴れの予報です。"),  # document 1: nothing of the kind
+        TextItem("映画の公開日が決まった。"),
+    ]
+    g = np.array([0, 0, 1, 1])
+    stage1 = scorer.stage1_proba(test)
+    full = scorer.predict_proba(test, g)
+    learned = sorted(scorer.stage2)
+    doc_top = [stage1[g == d][:, learned].max() for d in (0, 1)]
+    gate = (doc_top[0] + doc_top[1]) / 2  # opens document 0 only
+    assert doc_top[1] < gate <= doc_top[0]
+    scorer.cfg.stack_gate = gate
+    try:
+        gated = scorer.predict_proba(test, g)
+    finally:
+        scorer.cfg.stack_gate = 0.0
+    np.testing.assert_allclose(gated[:2], full[:2])  # the open document: as without a gate
+    np.testing.assert_allclose(gated[2:], stage1[2:])  # the closed one keeps stage 1's
+    assert not np.allclose(full[2:, learned], stage1[2:, learned])  # the gate did something

@@ -41,6 +41,9 @@ class TopicConfig:
     stack_learning_rate: float = 0.05
     stack_leaves: int = 15
     stack_depth: int = 0  # deepest split of a second-stage tree; 0: leaves alone bound it
+    # The second stage reads only documents with a sentence whose stage-1 probability of
+    # some label reaches this; the others keep stage 1's probabilities. 0: every document.
+    stack_gate: float = 0.0
     seed: int = 13
 
     @classmethod

@@ -220,13 +220,32 @@ class TopicScorer:
         if not self.stage2:
             return proba
         g = np.arange(len(items)) if groups is None else np.asarray(groups)
-        hits = self._hits(texts, fired)
-        vectors = self.vectors.mean([it.tokens or [] for it in items]) if self.vectors else None
-        D = document_design(proba, hits, g, vectors)
+        rows = self._gated(proba, g)
+        if fired is not None:
+            fired = [fired[i] for i in rows]
+        hits = self._hits([texts[i] for i in rows], fired)
+        vectors = (
+            self.vectors.mean([items[i].tokens or [] for i in rows]) if self.vectors else None
+        )
+        D = document_design(proba[rows], hits, g[rows], vectors)
         out = proba.copy()
         for k, forest in self.stage2.items():
-            out[:, k] = calibrate(forest.predict_proba(D)[:, 1], *self.calibration[k])
+            out[rows, k] = calibrate(forest.predict_proba(D)[:, 1], *self.calibration[k])
         return out
+
+    def _gated(self, proba: np.ndarray, groups: np.ndarray) -> np.ndarray:
+        """Indices of the items the second stage reads: every item of each document in
+        which some item's stage-1 probability of a label with a second stage reaches
+        ``cfg.stack_gate`` (all items when the gate is 0). Why: most documents scored are
+        not security news at all, and the second stage's forests are most of the topic
+        stage's time; the others keep their stage-1 probabilities, below the gate."""
+        gate = getattr(self.cfg, "stack_gate", 0.0)  # models saved before the setting: 0
+        if gate <= 0 or not len(groups):
+            return np.arange(len(groups))
+        top = proba[:, sorted(self.stage2)].max(axis=1) >= gate
+        _, doc = np.unique(groups, return_inverse=True)
+        open_doc = np.bincount(doc, weights=top, minlength=doc.max() + 1) > 0
+        return np.flatnonzero(open_doc[doc])
 
     def _hits(self, texts: list[str], fired: list[set[str]] | None) -> np.ndarray:
         """``(n, n_labels)`` 0/1: the second stage's lexicon hits (``lexicon_words``), from
