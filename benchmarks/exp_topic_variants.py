@@ -1,14 +1,15 @@
-"""How small can the topic tagger's second stage be? Its forests (4 labels × 200 trees up
-to 11 levels deep) are most of the topic stage's scoring time on article text.
+"""Variants of the topic tagger's settings on the main job's folds: how small its second
+stage can be (its forests, 4 labels × 200 trees up to 11 levels deep, were most of the
+topic stage's scoring time on article text), the gate before it, the weight of hard
+negatives.
 
-For each variant of (trees, learning rate, leaves, depth, gate: the stage-1 probability a
-document needs somewhere for the second stage to read it): the same 5-fold CV by document
-(seed 13) and leave-one-collection-out as the main job, F1 per label, macro F1 and the
-share of hard negatives given a label; then one tagger fitted on all the gold, and the
-time its numpy export takes to tag the sentences of the first N livedoor articles (best
-of 3). Prints one row per variant (docs/topics.md).
+For each variant (settings of ``[topics]`` over the main job's): the same 5-fold CV by
+document (seed 13) and leave-one-collection-out as the main job, F1 per label, macro F1
+and the share of hard negatives given a label under each; then one tagger fitted on all
+the gold, and the time its numpy export takes to tag the sentences of the first N
+livedoor articles (best of 3). Prints one row per variant (docs/topics.md).
 
-    .venv/bin/python benchmarks/exp_stage2_size.py --livedoor 300
+    .venv/bin/python benchmarks/exp_topic_variants.py --livedoor 300 [--only NAME ...]
 """
 
 from __future__ import annotations
@@ -25,16 +26,26 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-VARIANTS = {  # name: (stack_iterations, stack_learning_rate, stack_leaves, stack_depth, stack_gate)
-    "200 trees, lr 0.05 (main job)": (200, 0.05, 15, 0, 0.0),
-    "100 trees, lr 0.1": (100, 0.1, 15, 0, 0.0),
-    "200 trees, lr 0.05, depth 5": (200, 0.05, 15, 5, 0.0),
-    "100 trees, lr 0.1, depth 5": (100, 0.1, 15, 5, 0.0),
-    "60 trees, lr 0.15, depth 5": (60, 0.15, 15, 5, 0.0),
-    "gate 0.05": (200, 0.05, 15, 0, 0.05),
-    "gate 0.1": (200, 0.05, 15, 0, 0.1),
-    "gate 0.15": (200, 0.05, 15, 0, 0.15),
-    "gate 0.2": (200, 0.05, 15, 0, 0.2),
+VARIANTS: dict[str, dict[str, float]] = {  # name: [topics] settings changed
+    "200 trees, lr 0.05 (main job)": {},
+    "100 trees, lr 0.1": {"stack_iterations": 100, "stack_learning_rate": 0.1},
+    "200 trees, lr 0.05, depth 5": {"stack_depth": 5},
+    "100 trees, lr 0.1, depth 5": {
+        "stack_iterations": 100,
+        "stack_learning_rate": 0.1,
+        "stack_depth": 5,
+    },
+    "60 trees, lr 0.15, depth 5": {
+        "stack_iterations": 60,
+        "stack_learning_rate": 0.15,
+        "stack_depth": 5,
+    },
+    "no gate": {"stack_gate": 0.0},
+    "gate 0.05": {"stack_gate": 0.05},
+    "gate 0.15": {"stack_gate": 0.15},
+    "gate 0.2": {"stack_gate": 0.2},
+    "hard negatives 12x": {"hard_negative_weight": 12.0},
+    "hard negatives 24x": {"hard_negative_weight": 24.0},
 }
 
 
@@ -87,23 +98,17 @@ def main() -> int:
     print(f"{int(lab.sum())} gold sentences; timing on {len(items):,} sentences of "
           f"{len(pages)} livedoor articles; load average {os.getloadavg()[0]:.2f}")  # fmt: skip
     print("| variant | " + " | ".join(data.names) + " | macro | collection macro | "
-          "hard neg. tagged | nodes | stage 2 s | topic s |")  # fmt: skip
-    for name, (it, lr, leaves, depth, gate) in VARIANTS.items():
+          "hard neg. tagged | by collection | nodes | stage 2 s | topic s |")  # fmt: skip
+    for name, changed in VARIANTS.items():
         if args.only and name not in args.only:
             continue
-        cfg = dataclasses.replace(
-            base,
-            stack_iterations=it,
-            stack_learning_rate=lr,
-            stack_leaves=leaves,
-            stack_depth=depth,
-            stack_gate=gate,
-        )
+        cfg = dataclasses.replace(base, **changed)
         _, D = cross_validate(data, cfg, lexicon, doc_splits, f"{name}: by document")
         s = label_scores(Y, D[lab])
         _, Dc = cross_validate(data, cfg, lexicon, col_splits, f"{name}: by collection")
         sc = label_scores(Y, Dc[lab])
         hard_rate = float(D[lab][hard].any(axis=1).mean())
+        hard_col = float(Dc[lab][hard].any(axis=1).mean())
         tagger = TopicTagger(cfg, data.names, lexicon).fit(data.items, data.Y, data.docs)
         scorer = export_topic_tagger(tagger)
         nodes = sum(len(f.feature) for f in scorer.stage2.values())
@@ -112,7 +117,7 @@ def main() -> int:
         best = (total, total - stage1)
         cells = " | ".join(f"{f:.3f}" for f in s[:, 2])
         print(f"| {name} | {cells} | {s[:, 2].mean():.3f} | {sc[:, 2].mean():.3f} | "
-              f"{hard_rate:.1%} | {nodes:,} | {best[1]:.2f} | {best[0]:.2f} |", flush=True)  # fmt: skip
+              f"{hard_rate:.1%} | {hard_col:.1%} | {nodes:,} | {best[1]:.2f} | {best[0]:.2f} |", flush=True)  # fmt: skip
     return 0
 
 
