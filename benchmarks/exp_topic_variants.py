@@ -46,6 +46,7 @@ VARIANTS: dict[str, dict[str, float]] = {  # name: [topics] settings changed
     "gate 0.2": {"stack_gate": 0.2},
     "hard negatives 12x": {"hard_negative_weight": 12.0},
     "hard negatives 24x": {"hard_negative_weight": 24.0},
+    "no document vector": {"document_vector": False},
 }
 
 
@@ -53,6 +54,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--livedoor", type=int, default=300, metavar="N")
     ap.add_argument("--only", nargs="*", help="variant names (default: all)")
+    ap.add_argument(
+        "--publishers",
+        action="store_true",
+        help="also 5 folds of whole publishers (sites), and F1 per label by collection",
+    )
     args = ap.parse_args()
     os.chdir(REPO)
 
@@ -87,6 +93,7 @@ def main() -> int:
     hard = hard_negatives(data)[lab]
     doc_splits = document_splits(data, 5, exp.seed)
     col_splits = source_splits(data, "collection", 5, exp.seed)
+    site_splits = source_splits(data, "site", 5, exp.seed)
 
     pages = list(islice(iter_livedoor("data/raw/livedoor/ldcc-20140209.tar.gz"), args.livedoor))
     items, groups = [], []
@@ -107,6 +114,12 @@ def main() -> int:
         s = label_scores(Y, D[lab])
         _, Dc = cross_validate(data, cfg, lexicon, col_splits, f"{name}: by collection")
         sc = label_scores(Y, Dc[lab])
+        if args.publishers:
+            _, Dp = cross_validate(data, cfg, lexicon, site_splits, f"{name}: by publisher")
+            sp = label_scores(Y, Dp[lab])
+            print(f"{name}: by collection " + " / ".join(f"{f:.3f}" for f in sc[:, 2])
+                  + "; by publisher " + " / ".join(f"{f:.3f}" for f in sp[:, 2])
+                  + f" = {sp[:, 2].mean():.3f}", flush=True)  # fmt: skip
         hard_rate = float(D[lab][hard].any(axis=1).mean())
         hard_col = float(Dc[lab][hard].any(axis=1).mean())
         tagger = TopicTagger(cfg, data.names, lexicon).fit(data.items, data.Y, data.docs)

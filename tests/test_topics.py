@@ -163,3 +163,27 @@ def test_second_stage_reads_only_documents_that_reach_the_gate() -> None:
     np.testing.assert_allclose(gated[:2], full[:2])  # the open document: as without a gate
     np.testing.assert_allclose(gated[2:], stage1[2:])  # the closed one keeps stage 1's
     assert not np.allclose(full[2:, learned], stage1[2:, learned])  # the gate did something
+
+
+def test_document_design_reads_each_sentence_in_its_document() -> None:
+    from honbun.topics.context import NO_NEIGHBOUR, document_design
+
+    scores = np.array([[0.9], [0.1], [0.3], [0.5]])  # K = 1 label
+    hits = np.array([[1], [0], [0], [1]])
+    groups = np.array([7, 7, 7, 8])  # a document of three sentences, then one of one
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [3.0, 4.0]])  # d = 2
+    D = document_design(scores, hits, groups, vectors)
+    assert D.shape == (4, 8 + 3 + 3 * 2)  # 8K + 3 + 3d
+    prev, nxt, doc_max, doc_mean, others_max = (D[:, i] for i in range(1, 6))
+    np.testing.assert_allclose(prev, [NO_NEIGHBOUR, 0.9, 0.1, NO_NEIGHBOUR])
+    np.testing.assert_allclose(nxt, [0.1, 0.3, NO_NEIGHBOUR, NO_NEIGHBOUR])
+    np.testing.assert_allclose(doc_max, [0.9, 0.9, 0.9, 0.5])
+    np.testing.assert_allclose(doc_mean, [13 / 30, 13 / 30, 13 / 30, 0.5], rtol=1e-6)
+    np.testing.assert_allclose(others_max, [0.3, 0.9, 0.9, NO_NEIGHBOUR])
+    np.testing.assert_allclose(D[:, 7], [1 / 3, 1 / 3, 1 / 3, 1.0], rtol=1e-6)  # density
+    doc_vec = D[:, -2:]
+    np.testing.assert_allclose(doc_vec[0], np.array([1.0, 2.0]) / np.sqrt(5), rtol=1e-6)
+    np.testing.assert_allclose(doc_vec[3], [0.6, 0.8], rtol=1e-6)
+    # Without the document's vector: the same columns, less the last d.
+    D2 = document_design(scores, hits, groups, vectors, document_vector=False)
+    np.testing.assert_array_equal(D2, D[:, :-2])

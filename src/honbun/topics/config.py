@@ -44,6 +44,8 @@ class TopicConfig:
     # The second stage reads only documents with a sentence whose stage-1 probability of
     # some label reaches this; the others keep stage 1's probabilities. 0: every document.
     stack_gate: float = 0.0
+    # With ``vectors``: the second stage also reads the mean vector of the whole document.
+    document_vector: bool = True
     seed: int = 13
 
     @classmethod

@@ -8,7 +8,8 @@ vectors) into the features the second stage learns from.
 
 Shapes: ``scores``, ``hits`` are ``(n, K)`` for ``n`` sentences and ``K`` labels;
 ``vectors`` ``(n, d)``; ``groups`` ``(n,)`` the document of each sentence, each document's
-sentences contiguous and in reading order. The design is ``(n, 7K + 3 + 3d)``.
+sentences contiguous and in reading order. The design is ``(n, 8K + 3 + 3d)`` (``2d``
+without the document vector).
 """
 
 from __future__ import annotations
@@ -21,13 +22,18 @@ NO_NEIGHBOUR = -1.0  # the score a missing previous or next sentence gets
 
 
 def document_design(
-    scores: np.ndarray, hits: np.ndarray, groups: np.ndarray, vectors: np.ndarray | None
+    scores: np.ndarray,
+    hits: np.ndarray,
+    groups: np.ndarray,
+    vectors: np.ndarray | None,
+    document_vector: bool = True,
 ) -> np.ndarray:
     """Per sentence: its stage-1 scores, its neighbours', its document's highest and mean
     scores and the highest among its other sentences, its lexicon hits and its document's
     share of sentences each lexicon fires on, its relative position, whether it opens the
     document (the headline) and the document's length; with ``vectors``, its own word
-    vector, its neighbours' (mean) and its document's (mean), each of unit length."""
+    vector, its neighbours' (mean) and (with ``document_vector``) its document's (mean),
+    each of unit length."""
     n, k = scores.shape
     out = [scores]
     prev = np.full((n, k), NO_NEIGHBOUR)
@@ -61,7 +67,7 @@ def document_design(
             doc_vec[lo:hi] = _unit(v.sum(axis=0, keepdims=True))
     out += [prev, nxt, doc_max, doc_mean, others_max, hits, density, position]
     if vectors is not None:
-        out += [vectors, near, doc_vec]
+        out += [vectors, near, doc_vec] if document_vector else [vectors, near]
     return np.hstack(out).astype(np.float32)
 
 

@@ -224,10 +224,10 @@ class TopicScorer:
         if fired is not None:
             fired = [fired[i] for i in rows]
         hits = self._hits([texts[i] for i in rows], fired)
-        vectors = (
-            self.vectors.mean([items[i].tokens or [] for i in rows]) if self.vectors else None
-        )
-        D = document_design(proba[rows], hits, g[rows], vectors)
+        vectors = self.vectors.mean([items[i].tokens or [] for i in rows]) if self.vectors else None
+        # Models saved before the setting had the document's vector.
+        whole = getattr(self.cfg, "document_vector", True)
+        D = document_design(proba[rows], hits, g[rows], vectors, whole)
         out = proba.copy()
         for k, forest in self.stage2.items():
             out[rows, k] = calibrate(forest.predict_proba(D)[:, 1], *self.calibration[k])

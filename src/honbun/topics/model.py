@@ -227,7 +227,7 @@ class TopicTagger:
             if self.cfg.vectors
             else None
         )
-        return document_design(scores, hits, groups, vectors)
+        return document_design(scores, hits, groups, vectors, self.cfg.document_vector)
 
     def scorer(self) -> Any:
         """The fitted tagger in numpy (:class:`honbun.topics.export.TopicScorer`)."""
