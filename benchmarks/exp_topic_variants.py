@@ -47,6 +47,8 @@ VARIANTS: dict[str, dict[str, float]] = {  # name: [topics] settings changed
     "hard negatives 12x": {"hard_negative_weight": 12.0},
     "hard negatives 24x": {"hard_negative_weight": 24.0},
     "no document vector": {"document_vector": False},
+    "stage 1 C 2": {"C": 2.0},
+    "stage 1 C 8": {"C": 8.0},
 }
 
 
