@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -155,11 +157,8 @@ def test_second_stage_reads_only_documents_that_reach_the_gate() -> None:
     doc_top = [stage1[g == d][:, learned].max() for d in (0, 1)]
     gate = (doc_top[0] + doc_top[1]) / 2  # opens document 0 only
     assert doc_top[1] < gate <= doc_top[0]
-    scorer.cfg.stack_gate = gate
-    try:
-        gated = scorer.predict_proba(test, g)
-    finally:
-        scorer.cfg.stack_gate = 0.0
+    gated_scorer = dataclasses.replace(scorer, cfg=dataclasses.replace(scorer.cfg, stack_gate=gate))
+    gated = gated_scorer.predict_proba(test, g)
     np.testing.assert_allclose(gated[:2], full[:2])  # the open document: as without a gate
     np.testing.assert_allclose(gated[2:], stage1[2:])  # the closed one keeps stage 1's
     assert not np.allclose(full[2:, learned], stage1[2:, learned])  # the gate did something

@@ -225,9 +225,7 @@ class TopicScorer:
             fired = [fired[i] for i in rows]
         hits = self._hits([texts[i] for i in rows], fired)
         vectors = self.vectors.mean([items[i].tokens or [] for i in rows]) if self.vectors else None
-        # Models saved before the setting had the document's vector.
-        whole = getattr(self.cfg, "document_vector", True)
-        D = document_design(proba[rows], hits, g[rows], vectors, whole)
+        D = document_design(proba[rows], hits, g[rows], vectors, self.cfg.document_vector)
         out = proba.copy()
         for k, forest in self.stage2.items():
             out[rows, k] = calibrate(forest.predict_proba(D)[:, 1], *self.calibration[k])
@@ -239,7 +237,8 @@ class TopicScorer:
         ``cfg.stack_gate`` (all items when the gate is 0). Why: most documents scored are
         not security news at all, and the second stage's forests are most of the topic
         stage's time; the others keep their stage-1 probabilities, below the gate."""
-        gate = getattr(self.cfg, "stack_gate", 0.0)  # models saved before the setting: 0
+        # A model saved before the setting reads the dataclass default (0: no gate).
+        gate = self.cfg.stack_gate
         if gate <= 0 or not len(groups):
             return np.arange(len(groups))
         top = proba[:, sorted(self.stage2)].max(axis=1) >= gate
