@@ -344,6 +344,25 @@ def test_role_scorer_equals_pipeline(block_model: BlockModel, pages_and_labels) 
 
 
 # ------------------------------------------------------------------ topics
+def test_key_table_finds_exactly_the_keys_it_holds() -> None:
+    from honbun.topics.export import KeyTable
+
+    rng = np.random.default_rng(0)
+    keys = np.unique(rng.integers(1, 2**63, 3000, dtype=np.int64).astype(np.uint64))
+    keys = np.concatenate([keys, [np.uint64(0)]])  # 0: the key an empty slot holds
+    cols = rng.permutation(len(keys))
+    table = KeyTable.build(keys, cols)
+    # Keys that share a home slot (long probe runs) and keys the table does not hold.
+    queries = np.concatenate([keys, keys[::7], rng.integers(1, 2**63, 5000).astype(np.uint64)])
+    at, found = table.find(queries)
+    want = dict(zip(keys.tolist(), cols.tolist(), strict=True))
+    expect = {i: want[q] for i, q in enumerate(queries.tolist()) if q in want}
+    assert dict(zip(at.tolist(), found.tolist(), strict=True)) == expect
+    assert len(at) == len(expect)  # each found once
+    empty = KeyTable.build(np.zeros(0, np.uint64), np.zeros(0, np.int64))
+    assert len(empty.find(queries)[0]) == 0
+
+
 @pytest.mark.parametrize("model", ["logreg", "svm"])
 def test_topic_scorer_equals_sklearn(model: str) -> None:
     from test_topics import LABELS, LEXICON, _data

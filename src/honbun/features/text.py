@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -43,7 +44,14 @@ class TextItem:
 
 def content_lemmas(tokens: list[Token], stop_pos: tuple[str, ...]) -> list[str]:
     """NFKC'd lemmas of the content words (POS not in ``stop_pos``, not blank)."""
-    return [t.norm for t in tokens if not t.blank and t.pos1 not in stop_pos]
+    stop = _stop_set(stop_pos)
+    return [t.norm for t in tokens if not t.blank and t.pos1 not in stop]
+
+
+@lru_cache(maxsize=8)
+def _stop_set(stop_pos: tuple[str, ...]) -> frozenset[str]:
+    # A set: a token's POS is tested against it once per token of every sentence scored.
+    return frozenset(stop_pos)
 
 
 def prepare_items(
@@ -103,6 +111,9 @@ def page_items(
     """
     toks = sentence_tokens(page, sents, tokens)
     words = [content_lemmas(t, stop_pos) for t in toks] if stop_pos is not None else []
+    # Each sentence's lemmas as its neighbours' context reads them ("ctx:a ctx:b"), made
+    # once: prepare_items's " ".join(["ctx:" + w for w in prev + next]) of every sentence.
+    as_context = ["ctx:" + " ctx:".join(ws) if ws else "" for ws in words]
     items = []
     for i, s in enumerate(sents):
         prev = sents[i - 1].text if i > 0 else ""
@@ -110,9 +121,10 @@ def page_items(
         ctx = (toks[i - 1] if i > 0 else []) + (toks[i + 1] if i + 1 < len(sents) else [])
         item = TextItem(s.text, f"{prev} {nxt}", tokens=toks[i], context_tokens=ctx)
         if words:
-            around = (words[i - 1] if i > 0 else []) + (words[i + 1] if i + 1 < len(sents) else [])
+            before = as_context[i - 1] if i > 0 else ""
+            after = as_context[i + 1] if i + 1 < len(sents) else ""
             item.lemmas = " ".join(words[i])
-            item.context_lemmas = " ".join(["ctx:" + w for w in around])
+            item.context_lemmas = f"{before} {after}" if before and after else before or after
         items.append(item)
     return items
 

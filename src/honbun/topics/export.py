@@ -35,7 +35,65 @@ from honbun.topics.config import TopicConfig
 from honbun.topics.context import document_design
 from honbun.trees import Forest, export_forest
 
-BUCKET_BITS = 20  # top bits of an n-gram's key that prefilter the vocabulary lookup
+LOAD_FACTOR = 0.25  # at most this share of a lookup table's slots hold a key
+
+
+@dataclass
+class KeyTable:
+    """Distinct 64-bit keys and their columns in an open-addressing hash table (linear
+    probing), looked up for a whole batch of keys at once.
+
+    Why not a binary search of the sorted keys: here a key usually costs one read of its
+    home slot instead of ~17 comparisons. On article text 3-5x faster than the search
+    (with a 2**20-bucket prefilter) it replaced, for ~12 bytes per slot: a quarter full,
+    about 10 MB for the default model's three vocabularies.
+    """
+
+    slot_keys: np.ndarray  # (2**bits,) uint64
+    slot_cols: np.ndarray  # (2**bits,) int32, -1 for an empty slot
+    empty: np.ndarray  # (2**bits,) bool
+    bits: int
+
+    @classmethod
+    def build(cls, keys: np.ndarray, cols: np.ndarray) -> KeyTable:
+        bits = max(4, int(np.ceil(np.log2(max(1, len(keys)) / LOAD_FACTOR))))
+        mask = (1 << bits) - 1
+        slot_keys = np.zeros(1 << bits, dtype=np.uint64)
+        slot_cols = np.full(1 << bits, -1, dtype=np.int32)
+        pending = np.arange(len(keys))
+        slot = top_bits(keys, bits)
+        while len(pending):  # each round fills every free slot some pending key is at
+            free = slot_cols[slot] < 0
+            _, first = np.unique(slot[free], return_index=True)
+            placed = np.flatnonzero(free)[first]
+            slot_keys[slot[placed]] = keys[pending[placed]]
+            slot_cols[slot[placed]] = cols[pending[placed]]
+            # The rest are all at an occupied slot now: on to the next one. So a key sits
+            # past its home slot only when every slot between was taken before it came,
+            # and a search may stop at the first empty slot.
+            left = np.ones(len(pending), dtype=bool)
+            left[placed] = False
+            pending, slot = pending[left], (slot[left] + 1) & mask
+        return cls(slot_keys, slot_cols, slot_cols < 0, bits)
+
+    def find(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(at, cols)``: the positions in ``keys`` of those the table holds (ascending
+        within each probe, not overall) and their columns (int64)."""
+        mask = (1 << self.bits) - 1
+        slot = top_bits(keys, self.bits)
+        # An empty slot's key is 0, so a key 0 must not count as found there.
+        same = (self.slot_keys[slot] == keys) & ~self.empty[slot]
+        found_at, found_slot = [np.flatnonzero(same)], [slot[same]]
+        go = np.flatnonzero(~same & ~self.empty[slot])  # home slot taken by another key
+        at = slot[go]
+        while len(go):
+            at = (at + 1) & mask
+            same = (self.slot_keys[at] == keys[go]) & ~self.empty[at]
+            found_at.append(go[same])
+            found_slot.append(at[same])
+            more = ~same & ~self.empty[at]
+            go, at = go[more], at[more]
+        return np.concatenate(found_at), self.slot_cols[np.concatenate(found_slot)].astype(np.int64)
 
 
 @dataclass
@@ -60,7 +118,7 @@ class Vocabulary:
     word_ids: dict[str, int] = field(default_factory=dict)  # "word": word -> id >= 1
     weight: float = 1.0
     prefix: str = ""
-    _bucket_mask: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _lookup: KeyTable | None = field(default=None, repr=False, compare=False)
 
     def _items(self, docs: list[str], nfkc_done: bool) -> tuple[np.ndarray, np.ndarray]:
         """All docs' items end to end (code points or word ids) and each doc's count."""
@@ -74,33 +132,26 @@ class Vocabulary:
         """Sparse ``(rows, cols, values)``: sublinear TF-IDF, L2-normalised, × ``weight``.
         ``nfkc_done``: ``docs`` are NFKC'd already (a char vocabulary skips its NFKC)."""
         rows, keys = ngram_keys_flat(*self._items(docs, nfkc_done), self.ngrams, salt=0)
-        # Most of a text's n-grams are not in the vocabulary: drop those whose bucket no
-        # vocabulary key falls in before the binary search.
-        maybe = self._buckets()[top_bits(keys, BUCKET_BITS)]
-        rows, keys = rows[maybe], keys[maybe]
-        pos = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
-        hit = self.keys[pos] == keys
+        at, cols = self._table().find(keys)
         n = max(1, len(self.index))
-        u, counts = np.unique(rows[hit] * n + self.key_cols[pos[hit]], return_counts=True)
+        u, counts = np.unique(rows[at] * n + cols, return_counts=True)
         R, C = u // n, u % n
         v = (1.0 + np.log(counts.astype(np.float64))) * self.idf[C]
         norm = np.sqrt(np.bincount(R, weights=v**2, minlength=len(docs)))
         return R, C, self.weight * v / np.where(norm > 0, norm, 1.0)[R]
 
     def __getstate__(self) -> dict[str, Any]:
-        # The bucket mask is derived (and cheap): never stored, always rebuilt.
-        return {**self.__dict__, "_bucket_mask": None}
+        # The lookup table is derived (and cheap to build): never stored, always rebuilt.
+        return {**self.__dict__, "_lookup": None}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update({**state, "_bucket_mask": None})
+        state.pop("_bucket_mask", None)  # what a model saved before the table held
+        self.__dict__.update({**state, "_lookup": None})
 
-    def _buckets(self) -> np.ndarray:
-        """``(2**BUCKET_BITS,)`` bool: some vocabulary key falls in this bucket."""
-        if self._bucket_mask is None:
-            mask = np.zeros(1 << BUCKET_BITS, dtype=bool)
-            mask[top_bits(self.keys, BUCKET_BITS)] = True
-            self._bucket_mask = mask
-        return self._bucket_mask
+    def _table(self) -> KeyTable:
+        if self._lookup is None:
+            self._lookup = KeyTable.build(self.keys, self.key_cols)
+        return self._lookup
 
     def names(self) -> list[str]:
         out = [""] * len(self.index)
@@ -273,10 +324,11 @@ class TopicScorer:
             texts = [nfkc(it.text) for it in items]
         R, C, V = self._design(items, texts, fired)
         proba = np.zeros((n, len(self.labels)))
+        W = self.coef[C] * V[:, None]  # (nnz, n_members): one gather of whole rows
         for k in range(len(self.labels)):
             ms = np.flatnonzero(self.member_label == k)
             for m in ms:
-                z = np.bincount(R, weights=V * self.coef[C, m], minlength=n) + self.intercept[m]
+                z = np.bincount(R, weights=W[:, m], minlength=n) + self.intercept[m]
                 proba[:, k] += expit(-(self.a[m] * z + self.b[m])) / len(ms)
         for k, rule in self.rules.items():
             fired = np.bincount(R[rule.column == C], minlength=n) > 0
