@@ -324,11 +324,10 @@ class TopicScorer:
             texts = [nfkc(it.text) for it in items]
         R, C, V = self._design(items, texts, fired)
         proba = np.zeros((n, len(self.labels)))
-        W = self.coef[C] * V[:, None]  # (nnz, n_members): one gather of whole rows
         for k in range(len(self.labels)):
             ms = np.flatnonzero(self.member_label == k)
             for m in ms:
-                z = np.bincount(R, weights=W[:, m], minlength=n) + self.intercept[m]
+                z = np.bincount(R, weights=V * self.coef[C, m], minlength=n) + self.intercept[m]
                 proba[:, k] += expit(-(self.a[m] * z + self.b[m])) / len(ms)
         for k, rule in self.rules.items():
             fired = np.bincount(R[rule.column == C], minlength=n) > 0
