@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-VARIANTS: dict[str, dict[str, float]] = {  # name: [topics] settings changed
+VARIANTS: dict[str, dict[str, float | str]] = {  # name: [topics] settings changed
     "200 trees, lr 0.05 (main job)": {},
     "100 trees, lr 0.1": {"stack_iterations": 100, "stack_learning_rate": 0.1},
     "200 trees, lr 0.05, depth 5": {"stack_depth": 5},
@@ -49,6 +49,7 @@ VARIANTS: dict[str, dict[str, float]] = {  # name: [topics] settings changed
     "no document vector": {"document_vector": False},
     "stage 1 C 2": {"C": 2.0},
     "stage 1 C 8": {"C": 8.0},
+    "who-is-sent cues": {"cues": "data/lexicons/cues.toml"},
 }
 
 

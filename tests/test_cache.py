@@ -99,3 +99,10 @@ def test_topic_cv_is_cached_by_data_settings_and_folds(tmp_path: Path) -> None:
     cross_validate(data, cfg, lexicon, splits, "cv", jobs=1, cache=cache)
     cross_validate(data, cfg, lexicon, splits[::-1], "cv", jobs=1, cache=cache)
     assert (cache.hits, cache.misses) == (1, 4)
+    # The cue file is read by path: a changed file under the same path is another key.
+    cues = tmp_path / "cues.toml"
+    cues.write_text('[groups]\nmilitary = ["部隊"]\n', "utf-8")
+    with_cues = replace(cfg, cues=str(cues))
+    key = data.fingerprint(with_cues, lexicon)
+    cues.write_text('[groups]\nmilitary = ["部隊", "兵士"]\n', "utf-8")
+    assert data.fingerprint(with_cues, lexicon) != key

@@ -186,3 +186,40 @@ def test_document_design_reads_each_sentence_in_its_document() -> None:
     # Without the document's vector: the same columns, less the last d.
     D2 = document_design(scores, hits, groups, vectors, document_vector=False)
     np.testing.assert_array_equal(D2, D[:, :-2])
+    # With word-group cues (G = 2): their hits, then each document's share, appended.
+    cues = np.array([[1, 0], [0, 0], [1, 1], [0, 1]])
+    D3 = document_design(scores, hits, groups, vectors, cues=cues)
+    assert D3.shape == (4, 8 + 3 + 3 * 2 + 2 * 2)  # 8K + 3 + 3d + 2G
+    np.testing.assert_array_equal(D3[:, : D.shape[1]], D)
+    np.testing.assert_array_equal(D3[:, -4:-2], cues)
+    np.testing.assert_allclose(D3[:, -2:], [[2 / 3, 1 / 3]] * 3 + [[0, 1]], rtol=1e-6)
+
+
+def test_second_stage_reads_the_cue_groups_in_training_and_scoring(tmp_path) -> None:
+    from honbun.features.lexicon import read_word_groups
+
+    path = tmp_path / "cues.toml"
+    path.write_text('[groups]\nmilitary = ["部隊", "兵士"]\ncivilian = ["社員", "人材"]\n', "utf-8")
+    items, Y, groups = _data()
+    cfg = TopicConfig(stack=True, cues=str(path))
+    tagger = TopicTagger(cfg, LABELS, LEXICON).fit(items, Y, groups)
+    scorer = tagger.scorer()
+    assert scorer.cue_words == {"military": ["部隊", "兵士"], "civilian": ["社員", "人材"]}
+    test = [TextItem("北朝鮮は部隊を派遣した。"), TextItem("派遣社員の募集。")]
+    g = np.array([0, 1])
+    # The export builds the same design as the tagger: the cue columns included.
+    D = tagger.stage2_design(test, scorer.stage1_proba(test), g)
+    assert D.shape[1] == 8 * 2 + 3 + 2 * 2  # no vectors: 8K + 3 + 2G
+    np.testing.assert_array_equal(D[:, -4:-2], [[1, 0], [0, 1]])
+    rows_as_scored = scorer.predict_proba(test, g)
+    k = sorted(scorer.stage2)[0]
+    want = scorer.calibration[k]
+    from honbun.decision import calibrate
+
+    np.testing.assert_allclose(
+        rows_as_scored[:, k], calibrate(scorer.stage2[k].predict_proba(D)[:, 1], *want)
+    )
+    bad = tmp_path / "bad.toml"
+    bad.write_text("military = 1\n", "utf-8")
+    with pytest.raises(ValueError, match=r"bad\.toml"):
+        read_word_groups(bad)

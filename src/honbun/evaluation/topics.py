@@ -72,11 +72,13 @@ class TopicData:
 
     def fingerprint(self, cfg: TopicConfig, lexicon: dict[str, list[str]]) -> str:
         """What a model fitted on this data depends on: every sentence (document, text,
-        context, labels, collection, site), the settings, the lexicon, the word-vector file's
-        bytes and all of honbun's code (the key of its cached CV results and models)."""
+        context, labels, collection, site), the settings, the lexicon, the bytes of the
+        word-vector and cue files and all of honbun's code (the key of its cached CV results
+        and models)."""
         rows = [(s.doc_id, s.text, s.context, s.collection, s.site) for s in self.sentences]
         vectors = Path(cfg.vectors).read_bytes() if cfg.vectors else b""
-        return fingerprint(rows, self.Y, cfg, lexicon, vectors, code_version("."))
+        cues = Path(cfg.cues).read_bytes() if cfg.cues else b""
+        return fingerprint(rows, self.Y, cfg, lexicon, vectors, cues, code_version("."))
 
     @property
     def labelled(self) -> np.ndarray:

@@ -116,6 +116,13 @@ def _train_into(
                 Path(exp.section("data").get("annotations", "data/annotations")).rglob("*.jsonl")
             )
         ]
+        # The files the tagger reads by path: their hashes too, so a changed one shows.
+        topics_cfg = exp.section("topics")
+        out.manifest += [
+            {"path": str(topics_cfg[k]), "sha256": ""}
+            for k in ("vectors", "cues")
+            if topics_cfg.get(k)
+        ]
     if exp.enabled("documents"):
         progress("documents: CV and final model")
         parts.update(train_documents(exp, out))

@@ -24,6 +24,20 @@ def read_lexicon(path: Path) -> list[str]:
     return words
 
 
+def read_word_groups(path: str | Path) -> dict[str, list[str]]:
+    """The ``[groups]`` table of a TOML file (name -> words), the words NFKC'd."""
+    import tomllib
+
+    try:
+        with open(path, "rb") as fh:
+            groups = tomllib.load(fh).get("groups", {})
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read word groups: {exc}") from exc
+    if not groups or not all(isinstance(w, list) for w in groups.values()):
+        raise ValueError(f"{path}: expected a [groups] table of word lists")
+    return {str(name): [nfkc(str(w)) for w in words] for name, words in groups.items()}
+
+
 @dataclass
 class Lexicon:
     """Substring matching after NFKC: what an analyst's first keyword search does."""

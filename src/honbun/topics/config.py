@@ -46,6 +46,10 @@ class TopicConfig:
     stack_gate: float = 0.0
     # With ``vectors``: the second stage also reads the mean vector of the whole document.
     document_vector: bool = True
+    # Word groups (a TOML file with a [groups] table: name -> words, e.g. who is sent:
+    # military / civilian) whose hits the second stage reads per sentence and per
+    # document, beside the topic lexicons. "": none.
+    cues: str = ""
     seed: int = 13
 
     @classmethod

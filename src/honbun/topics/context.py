@@ -8,8 +8,8 @@ vectors) into the features the second stage learns from.
 
 Shapes: ``scores``, ``hits`` are ``(n, K)`` for ``n`` sentences and ``K`` labels;
 ``vectors`` ``(n, d)``; ``groups`` ``(n,)`` the document of each sentence, each document's
-sentences contiguous and in reading order. The design is ``(n, 8K + 3 + 3d)`` (``2d``
-without the document vector).
+sentences contiguous and in reading order. The design is ``(n, 8K + 3 + 3d + 2G)``
+(``2d`` without the document vector; ``G`` word groups of ``cues``, 0 without).
 """
 
 from __future__ import annotations
@@ -27,13 +27,15 @@ def document_design(
     groups: np.ndarray,
     vectors: np.ndarray | None,
     document_vector: bool = True,
+    cues: np.ndarray | None = None,
 ) -> np.ndarray:
     """Per sentence: its stage-1 scores, its neighbours', its document's highest and mean
     scores and the highest among its other sentences, its lexicon hits and its document's
     share of sentences each lexicon fires on, its relative position, whether it opens the
     document (the headline) and the document's length; with ``vectors``, its own word
     vector, its neighbours' (mean) and (with ``document_vector``) its document's (mean),
-    each of unit length."""
+    each of unit length; with ``cues`` ``(n, G)`` (word-group hits), its hits and its
+    document's share of sentences each group fires on."""
     n, k = scores.shape
     out = [scores]
     prev = np.full((n, k), NO_NEIGHBOUR)
@@ -68,6 +70,11 @@ def document_design(
     out += [prev, nxt, doc_max, doc_mean, others_max, hits, density, position]
     if vectors is not None:
         out += [vectors, near, doc_vec] if document_vector else [vectors, near]
+    if cues is not None and cues.shape[1]:
+        cue_density = np.empty(cues.shape)
+        for lo, hi in _runs(groups):
+            cue_density[lo:hi] = cues[lo:hi].mean(axis=0)
+        out += [cues, cue_density]
     return np.hstack(out).astype(np.float32)
 
 

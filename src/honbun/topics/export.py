@@ -229,8 +229,11 @@ class TopicScorer:
     calibration: dict[int, tuple[float, float]] = field(default_factory=dict)
     lexicon_words: dict[str, list[str]] = field(default_factory=dict)  # for the design's hits
     vectors: WordVectors | None = None
+    # Word groups of cfg.cues; None (not {}) so a model pickled before them reads None.
+    cue_words: dict[str, list[str]] | None = None
     _names: list[str] | None = field(default=None, repr=False)
     _lexicon2: Lexicon | None = field(default=None, repr=False, compare=False)
+    _cues: Lexicon | None = field(default=None, repr=False, compare=False)
 
     def _design(
         self, items: list[TextItem], texts: list[str], fired: list[set[str]] | None
@@ -276,7 +279,8 @@ class TopicScorer:
             fired = [fired[i] for i in rows]
         hits = self._hits([texts[i] for i in rows], fired)
         vectors = self.vectors.mean([items[i].tokens or [] for i in rows]) if self.vectors else None
-        D = document_design(proba[rows], hits, g[rows], vectors, self.cfg.document_vector)
+        cues = self._cue_hits([texts[i] for i in rows]) if self.cue_words else None
+        D = document_design(proba[rows], hits, g[rows], vectors, self.cfg.document_vector, cues)
         out = proba.copy()
         for k, forest in self.stage2.items():
             out[rows, k] = calibrate(forest.predict_proba(D)[:, 1], *self.calibration[k])
@@ -304,6 +308,13 @@ class TopicScorer:
         if fired is None or lexicon.words != self.lexicon.words:
             fired = lexicon.fired_normalised(texts)
         return lexicon_matrix_of(fired, self.labels)
+
+    def _cue_hits(self, texts: list[str]) -> np.ndarray:
+        """``(n, G)`` 0/1: which word groups of ``cue_words`` fire on each (NFKC'd) text."""
+        words = self.cue_words or {}
+        if self._cues is None:
+            self._cues = Lexicon.normalised(words)
+        return lexicon_matrix_of(self._cues.fired_normalised(texts), tuple(words))
 
     def _stage2_lexicon(self) -> Lexicon:
         if self._lexicon2 is None:  # built once: its patterns compile on first use
@@ -428,4 +439,5 @@ def export_topic_tagger(tagger: Any) -> TopicScorer:
         vectors=load_vectors(tagger.cfg.vectors)
         if tagger.cfg.stack and tagger.cfg.vectors
         else None,
+        cue_words=(tagger.cue_words() or None) if tagger.cfg.stack else None,
     )

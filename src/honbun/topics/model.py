@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from honbun.decision import TOPIC_THRESHOLDS, best_threshold, calibrate, platt
+from honbun.features.lexicon import read_word_groups
 from honbun.features.text import TextItem, lexicon_matrix, prepare_items
 from honbun.features.vectors import load_vectors
 from honbun.metrics import binary_prf
@@ -221,13 +222,24 @@ class TopicTagger:
         items' stage-1 ``scores`` (what the export computes the same way)."""
         from honbun.topics.context import document_design
 
-        hits = lexicon_matrix([it.text for it in items], self.labels, self.lexicon)
+        texts = [it.text for it in items]
+        hits = lexicon_matrix(texts, self.labels, self.lexicon)
         vectors = (
             load_vectors(self.cfg.vectors).mean([it.tokens or [] for it in items])
             if self.cfg.vectors
             else None
         )
-        return document_design(scores, hits, groups, vectors, self.cfg.document_vector)
+        cues = self.cue_words()
+        cue_hits = lexicon_matrix(texts, tuple(cues), cues) if cues else None
+        return document_design(scores, hits, groups, vectors, self.cfg.document_vector, cue_hits)
+
+    def cue_words(self) -> dict[str, list[str]]:
+        """The word groups of ``cfg.cues`` (read once per tagger), {} without."""
+        if not self.cfg.cues:
+            return {}
+        if getattr(self, "cues_", None) is None:
+            self.cues_ = read_word_groups(self.cfg.cues)
+        return self.cues_
 
     def scorer(self) -> Any:
         """The fitted tagger in numpy (:class:`honbun.topics.export.TopicScorer`)."""
