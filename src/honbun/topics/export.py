@@ -44,9 +44,12 @@ class KeyTable:
     probing), looked up for a whole batch of keys at once.
 
     Why not a binary search of the sorted keys: here a key usually costs one read of its
-    home slot instead of ~17 comparisons. On article text 3-5x faster than the search
-    (with a 2**20-bucket prefilter) it replaced, for ~12 bytes per slot: a quarter full,
-    about 10 MB for the default model's three vocabularies.
+    home slot instead of ~17 comparisons. On the 1.4 M n-gram keys of 300 livedoor
+    articles: 0.032 s against 0.099 s for the binary search alone (60 % of the keys are
+    in the vocabulary, so a prefilter of empty buckets saved little). The cost: ~12 bytes
+    a slot, a quarter full, about 10 MB for the default model's three vocabularies.
+
+    ``build(keys, cols)``: ``keys`` ``(n,)`` uint64, distinct; ``cols`` ``(n,)`` ints.
     """
 
     slot_keys: np.ndarray  # (2**bits,) uint64
