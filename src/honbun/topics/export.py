@@ -280,9 +280,10 @@ class TopicScorer:
         rows = self._gated(proba, g)
         if fired is not None:
             fired = [fired[i] for i in rows]
-        hits = self._hits([texts[i] for i in rows], fired)
+        open_texts = [texts[i] for i in rows]
+        hits = self._hits(open_texts, fired)
         vectors = self.vectors.mean([items[i].tokens or [] for i in rows]) if self.vectors else None
-        cues = self._cue_hits([texts[i] for i in rows]) if self.cue_words else None
+        cues = self._cue_hits(open_texts) if self.cue_words else None
         D = document_design(proba[rows], hits, g[rows], vectors, self.cfg.document_vector, cues)
         out = proba.copy()
         for k, forest in self.stage2.items():
