@@ -421,6 +421,43 @@ def test_page_items_prefill_equals_prepare_items() -> None:
     assert any(a.context_lemmas for a in filled)
 
 
+def test_the_scorer_reads_word_lists_as_training_reads_their_strings() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from honbun.topics.export import export_vocabulary
+
+    # UniDic's lemma of パソコン is "パソコン-personal computer": one token, two words, and
+    # each word of the context carries the ctx: prefix (the strings once left "computer" bare).
+    assert tokenize("パソコン")[0].words == ("パソコン-personal", "computer")
+    cfg = TopicConfig()
+    items = prepare_items(
+        [
+            TextItem("パソコンで部隊の派遣を調べた。", "新しいパソコンを買った。 部隊が動いた。"),
+            TextItem("部隊を派遣した。"),  # no context: the vectorizer reads "ctx:"
+            TextItem(""),
+        ],
+        cfg.stop_pos,
+        context=True,
+    )
+    assert items[0].lemmas.split() == items[0].words
+    assert "ctx:computer" in items[0].context_lemmas.split()
+    for field, attr, strings in (
+        ("lemmas", "words", [it.lemmas for it in items]),
+        ("context_lemmas", "context_words", [it.context_lemmas or "ctx:" for it in items]),
+    ):
+        vec = TfidfVectorizer(
+            tokenizer=str.split, token_pattern=None, lowercase=False, ngram_range=(1, 2),
+            sublinear_tf=True,
+        ).fit(strings)  # fmt: skip
+        voc = export_vocabulary(vec, field)
+        lists = [getattr(it, attr) or ([""] if field == "context_lemmas" else []) for it in items]
+        got = voc.rows_of_words(lists)
+        want = vec.transform(strings).tocoo()
+        dense = np.zeros(want.shape)
+        dense[got[0], got[1]] = got[2]
+        np.testing.assert_allclose(dense, want.toarray(), atol=1e-12)
+
+
 # ------------------------------------------------------------------ site context
 def _site_page(tmp_path: Path, name: str, host: str, text: str):
     from honbun.read.files import load_page

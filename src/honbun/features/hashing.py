@@ -110,6 +110,16 @@ def words_flat(
     return ids, np.fromiter(map(len, words), np.int64, len(words))
 
 
+def words_of_lists(
+    docs: Sequence[list[str]], vocabulary: dict[str, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`words_flat` of docs given as word lists (its ``d.split()``), with ids from
+    ``vocabulary`` (0 for a word it does not hold)."""
+    found = map(vocabulary.get, chain.from_iterable(docs), repeat(0))
+    ids = np.fromiter(found, dtype=np.uint64)
+    return ids, np.fromiter(map(len, docs), np.int64, len(docs))
+
+
 def chars_flat(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """The code points of ``texts`` end to end, and each text's length."""
     return codepoints("".join(texts)), np.fromiter(map(len, texts), np.int64, len(texts))

@@ -31,21 +31,36 @@ class TextItem:
     """A unit to classify: its text and (optionally) the text around it.
 
     ``tokens`` / ``context_tokens``, when given, are used instead of tokenising ``text`` /
-    ``context`` (:func:`page_items` cuts them from the blocks' tokens).
+    ``context`` (:func:`page_items` cuts them from the blocks' tokens). ``words`` /
+    ``context_words``: the content-word lemmas of the text and of its context, None until
+    :func:`prepare_items` (or :func:`page_items`) fills them in. The scorer reads these
+    lists; :attr:`lemmas` and :attr:`context_lemmas` are the strings scikit-learn's
+    vectorizers read in training, made from them.
     """
 
     text: str
     context: str = ""
-    lemmas: str = field(default="", repr=False)
-    context_lemmas: str = field(default="", repr=False)
     tokens: list[Token] | None = field(default=None, repr=False)
     context_tokens: list[Token] | None = field(default=None, repr=False)
+    words: list[str] | None = field(default=None, repr=False)
+    context_words: list[str] | None = field(default=None, repr=False)
+
+    @property
+    def lemmas(self) -> str:
+        """The content lemmas, space-separated ("" before they are filled in)."""
+        return " ".join(self.words or ())
+
+    @property
+    def context_lemmas(self) -> str:
+        """The context's content lemmas, each prefixed ``ctx:`` (a vocabulary of its own)."""
+        return " ".join(["ctx:" + w for w in self.context_words or ()])
 
 
 def content_lemmas(tokens: list[Token], stop_pos: tuple[str, ...]) -> list[str]:
-    """NFKC'd lemmas of the content words (POS not in ``stop_pos``, not blank)."""
+    """NFKC'd lemmas of the content words (POS not in ``stop_pos``, not blank), as the
+    topic features' ``str.split`` reads them: ``" ".join(words).split() == words``."""
     stop = _stop_set(stop_pos)
-    return [t.norm for t in tokens if not t.blank and t.pos1 not in stop]
+    return [w for t in tokens if not t.blank and t.pos1 not in stop for w in t.words]
 
 
 @lru_cache(maxsize=8)
@@ -57,17 +72,17 @@ def _stop_set(stop_pos: tuple[str, ...]) -> frozenset[str]:
 def prepare_items(
     items: list[TextItem], stop_pos: tuple[str, ...], context: bool = True
 ) -> list[TextItem]:
-    """Fill in the lemma strings (tokenising only the items that bring no tokens); the
-    context lemmas too when ``context``."""
+    """Fill in the content lemmas (tokenising only the items that bring no tokens); the
+    context's too when ``context``."""
     for it in items:
-        if not it.lemmas:
+        if it.words is None:
             toks = it.tokens if it.tokens is not None else tokenize(it.text)
-            it.lemmas = " ".join(content_lemmas(toks, stop_pos))
-        if context and not it.context_lemmas:
+            it.words = content_lemmas(toks, stop_pos)
+        if context and it.context_words is None:
             ctx = it.context_tokens
             if ctx is None:
                 ctx = tokenize(it.context) if it.context else []
-            it.context_lemmas = " ".join(["ctx:" + w for w in content_lemmas(ctx, stop_pos)])
+            it.context_words = content_lemmas(ctx, stop_pos)
     return items
 
 
@@ -105,15 +120,12 @@ def page_items(
     """One item per sentence of ``sents`` (in order); its context is the previous and the
     next sentence in ``sents``. The same for training and scoring, so features agree.
 
-    With ``stop_pos`` the lemma strings are filled in too, each sentence's content lemmas
-    computed once (they are also its neighbours' context): what :func:`prepare_items`
-    would make of the tokens.
+    With ``stop_pos`` the content lemmas are filled in too, each sentence's computed once
+    (they are also its neighbours' context): what :func:`prepare_items` would make of the
+    tokens.
     """
     toks = sentence_tokens(page, sents, tokens)
     words = [content_lemmas(t, stop_pos) for t in toks] if stop_pos is not None else []
-    # Each sentence's lemmas as its neighbours' context reads them ("ctx:a ctx:b"), made
-    # once: prepare_items's " ".join(["ctx:" + w for w in prev + next]) of every sentence.
-    as_context = ["ctx:" + " ctx:".join(ws) if ws else "" for ws in words]
     items = []
     for i, s in enumerate(sents):
         prev = sents[i - 1].text if i > 0 else ""
@@ -121,10 +133,10 @@ def page_items(
         ctx = (toks[i - 1] if i > 0 else []) + (toks[i + 1] if i + 1 < len(sents) else [])
         item = TextItem(s.text, f"{prev} {nxt}", tokens=toks[i], context_tokens=ctx)
         if words:
-            before = as_context[i - 1] if i > 0 else ""
-            after = as_context[i + 1] if i + 1 < len(sents) else ""
-            item.lemmas = " ".join(words[i])
-            item.context_lemmas = f"{before} {after}" if before and after else before or after
+            item.words = words[i]
+            item.context_words = (words[i - 1] if i > 0 else []) + (
+                words[i + 1] if i + 1 < len(sents) else []
+            )
         items.append(item)
     return items
 

@@ -49,8 +49,9 @@ _LINE_FORMAT = r"%m\t%H\t%t\n"
 class Token:
     """One morpheme: ``lemma`` falls back to ``surface`` for unknown words.
 
-    ``norm`` (the NFKC'd lemma) and ``blank`` (the surface is white space) are what the
-    topic features read; a Token is made once per distinct morpheme, so they are too.
+    ``norm`` (the NFKC'd lemma), ``words`` (``norm.split()``) and ``blank`` (the surface
+    is white space) are what the topic features read; a Token is made once per distinct
+    morpheme, so they are too.
     """
 
     surface: str
@@ -59,10 +60,14 @@ class Token:
     pos2: str
     char_type: str
     norm: str = field(default="", compare=False)
+    # What the topic features' str.split makes of ``norm``: one word nearly always, but
+    # NFKC turns a few characters into a space and a combining mark (゛ → " ゙").
+    words: tuple[str, ...] = field(default=(), compare=False)
     blank: bool = field(default=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "norm", nfkc(self.lemma))
+        object.__setattr__(self, "words", tuple(self.norm.split()))
         object.__setattr__(self, "blank", not self.surface.strip())
 
 

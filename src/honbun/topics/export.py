@@ -25,6 +25,7 @@ from honbun.features.hashing import (
     ngram_keys_flat,
     top_bits,
     words_flat,
+    words_of_lists,
 )
 from honbun.features.lexicon import Lexicon
 from honbun.features.text import TextItem, lexicon_matrix_of, prepare_items
@@ -36,6 +37,9 @@ from honbun.topics.context import document_design
 from honbun.trees import Forest, export_forest
 
 LOAD_FACTOR = 0.25  # at most this share of a lookup table's slots hold a key
+# A word vocabulary's field -> the TextItem attribute holding its words as a list, and the
+# prefix its vocabulary words carry that the list's words do not.
+LIST_FIELDS = {"lemmas": ("words", ""), "context_lemmas": ("context_words", "ctx:")}
 
 
 @dataclass
@@ -122,6 +126,7 @@ class Vocabulary:
     weight: float = 1.0
     prefix: str = ""
     _lookup: KeyTable | None = field(default=None, repr=False, compare=False)
+    _list_ids: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
     def _items(self, docs: list[str], nfkc_done: bool) -> tuple[np.ndarray, np.ndarray]:
         """All docs' items end to end (code points or word ids) and each doc's count."""
@@ -134,22 +139,38 @@ class Vocabulary:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Sparse ``(rows, cols, values)``: sublinear TF-IDF, L2-normalised, × ``weight``.
         ``nfkc_done``: ``docs`` are NFKC'd already (a char vocabulary skips its NFKC)."""
-        rows, keys = ngram_keys_flat(*self._items(docs, nfkc_done), self.ngrams, salt=0)
+        return self._tfidf(*self._items(docs, nfkc_done))
+
+    def rows_of_words(self, docs: list[list[str]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`rows` of a word vocabulary from each doc's words as a list: what
+        ``doc.split()`` gives of a doc :meth:`rows` reads, without this field's ``ctx:``
+        prefix (so no string is joined per item only to be split again)."""
+        if self._list_ids is None:
+            prefix = LIST_FIELDS[self.field][1]
+            self._list_ids = {
+                w[len(prefix) :]: i for w, i in self.word_ids.items() if w.startswith(prefix)
+            }
+        return self._tfidf(*words_of_lists(docs, self._list_ids))
+
+    def _tfidf(
+        self, items: np.ndarray, lens: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rows, keys = ngram_keys_flat(items, lens, self.ngrams, salt=0)
         at, cols = self._table().find(keys)
         n = max(1, len(self.index))
         u, counts = np.unique(rows[at] * n + cols, return_counts=True)
         R, C = u // n, u % n
         v = (1.0 + np.log(counts.astype(np.float64))) * self.idf[C]
-        norm = np.sqrt(np.bincount(R, weights=v**2, minlength=len(docs)))
+        norm = np.sqrt(np.bincount(R, weights=v**2, minlength=len(lens)))
         return R, C, self.weight * v / np.where(norm > 0, norm, 1.0)[R]
 
     def __getstate__(self) -> dict[str, Any]:
-        # The lookup table is derived (and cheap to build): never stored, always rebuilt.
-        return {**self.__dict__, "_lookup": None}
+        # The lookup tables are derived (and cheap to build): never stored, always rebuilt.
+        return {**self.__dict__, "_lookup": None, "_list_ids": None}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         state.pop("_bucket_mask", None)  # what a model saved before the table held
-        self.__dict__.update({**state, "_lookup": None})
+        self.__dict__.update({**state, "_lookup": None, "_list_ids": None})
 
     def _table(self) -> KeyTable:
         if self._lookup is None:
@@ -248,6 +269,8 @@ class TopicScorer:
         for voc in self.vocabularies:
             if voc.field == "text":  # the one NFKC pass of the batch
                 r, c, v = voc.rows([t or _empty(voc) for t in texts], nfkc_done=True)
+            elif voc.field in LIST_FIELDS:  # filled in by prepare_items
+                r, c, v = voc.rows_of_words(_word_lists(items, voc))
             else:
                 r, c, v = voc.rows([getattr(it, voc.field) or _empty(voc) for it in items])
             rows.append(r)
@@ -396,6 +419,14 @@ class TopicScorer:
 def _empty(voc: Vocabulary) -> str:
     # TextFeaturizer feeds "ctx:" for an item without context (a document of one sentence).
     return "ctx:" if voc.field == "context_lemmas" else ""
+
+
+def _word_lists(items: list[TextItem], voc: Vocabulary) -> list[list[str]]:
+    """Each item's words for ``voc`` (its :data:`LIST_FIELDS` list, ``_empty``'s words
+    without the prefix when the list is empty)."""
+    attr, prefix = LIST_FIELDS[voc.field]
+    empty = [w[len(prefix) :] for w in _empty(voc).split()]
+    return [getattr(it, attr) or empty for it in items]
 
 
 def export_topic_tagger(tagger: Any) -> TopicScorer:
