@@ -10,6 +10,7 @@ the gold, and the time its numpy export takes to tag the sentences of the first 
 livedoor articles (best of 3). Prints one row per variant (docs/topics.md).
 
     .venv/bin/python benchmarks/exp_topic_variants.py --livedoor 300 [--only NAME ...]
+        [--seed N] [--no-timing] [--publishers]
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ VARIANTS: dict[str, dict[str, float | str]] = {  # name: [topics] settings chang
     },
     "no gate": {"stack_gate": 0.0},
     "gate 0.05": {"stack_gate": 0.05},
+    "gate 0.1": {"stack_gate": 0.1},
     "gate 0.15": {"stack_gate": 0.15},
     "gate 0.2": {"stack_gate": 0.2},
     "hard negatives 12x": {"hard_negative_weight": 12.0},
@@ -50,6 +52,8 @@ VARIANTS: dict[str, dict[str, float | str]] = {  # name: [topics] settings chang
     "stage 1 C 2": {"C": 2.0},
     "stage 1 C 8": {"C": 8.0},
     "who-is-sent cues": {"cues": "data/lexicons/cues.toml"},
+    "thresholds within 0.01 of the best F1": {"threshold_tolerance": 0.01},
+    "thresholds within 0.02 of the best F1": {"threshold_tolerance": 0.02},
 }
 
 
@@ -61,6 +65,12 @@ def main() -> int:
         "--publishers",
         action="store_true",
         help="also 5 folds of whole publishers (sites), and F1 per label by collection",
+    )
+    ap.add_argument(
+        "--seed", type=int, default=0, help="seed of the document folds (default: the main job's)"
+    )
+    ap.add_argument(
+        "--no-timing", action="store_true", help="skip fitting on all the gold and timing it"
     )
     args = ap.parse_args()
     os.chdir(REPO)
@@ -94,7 +104,7 @@ def main() -> int:
     lab = data.labelled
     Y = data.Y[lab]
     hard = hard_negatives(data)[lab]
-    doc_splits = document_splits(data, 5, exp.seed)
+    doc_splits = document_splits(data, 5, args.seed or exp.seed)
     col_splits = source_splits(data, "collection", 5, exp.seed)
     site_splits = source_splits(data, "site", 5, exp.seed)
 
@@ -125,12 +135,14 @@ def main() -> int:
                   + f" = {sp[:, 2].mean():.3f}", flush=True)  # fmt: skip
         hard_rate = float(D[lab][hard].any(axis=1).mean())
         hard_col = float(Dc[lab][hard].any(axis=1).mean())
-        tagger = TopicTagger(cfg, data.names, lexicon).fit(data.items, data.Y, data.docs)
-        scorer = export_topic_tagger(tagger)
-        nodes = sum(len(f.feature) for f in scorer.stage2.values())
-        total = _best_of(3, partial(scorer.predict_proba, items, g))
-        stage1 = _best_of(3, partial(scorer.stage1_proba, items))
-        best = (total, total - stage1)
+        nodes, best = 0, (float("nan"), float("nan"))
+        if not args.no_timing:
+            tagger = TopicTagger(cfg, data.names, lexicon).fit(data.items, data.Y, data.docs)
+            scorer = export_topic_tagger(tagger)
+            nodes = sum(len(f.feature) for f in scorer.stage2.values())
+            total = _best_of(3, partial(scorer.predict_proba, items, g))
+            stage1 = _best_of(3, partial(scorer.stage1_proba, items))
+            best = (total, total - stage1)
         cells = " | ".join(f"{f:.3f}" for f in s[:, 2])
         print(f"| {name} | {cells} | {s[:, 2].mean():.3f} | {sc[:, 2].mean():.3f} | "
               f"{hard_rate:.1%} | {hard_col:.1%} | {nodes:,} | {best[1]:.2f} | {best[0]:.2f} |", flush=True)  # fmt: skip

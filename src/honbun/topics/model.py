@@ -63,15 +63,21 @@ def _linear(cfg: TopicConfig) -> Any:
     )  # fmt: skip
 
 
-def _tuned_threshold(y: np.ndarray, p: np.ndarray) -> float:
+def tuned_threshold(y: np.ndarray, p: np.ndarray, tolerance: float = 0.0) -> float:
     """The threshold on ``p`` that maximises F1 for ``y`` (0.5 if ``y`` has no positive;
-    ties: the lowest)."""
+    ties: the lowest); with ``tolerance``, the highest threshold whose F1 is within it of
+    that best."""
     if y.sum() == 0:
         return 0.5
 
-    return best_threshold(
-        lambda t: binary_prf(y, (p >= t).astype(int)).f1, TOPIC_THRESHOLDS, prefer=None
-    )
+    def f1(t: float) -> float:
+        return binary_prf(y, (p >= t).astype(int)).f1
+
+    best = best_threshold(f1, TOPIC_THRESHOLDS, prefer=None)
+    if tolerance <= 0:
+        return best
+    floor = f1(best) - tolerance
+    return max(float(t) for t in TOPIC_THRESHOLDS if t >= best and f1(float(t)) >= floor)
 
 
 class TopicTagger:
@@ -152,7 +158,10 @@ class TopicTagger:
             oof = self._fit_stage2(items, Y, W, g, oof)
         if self.cfg.tune_thresholds:
             self.thresholds_ = np.array(
-                [_tuned_threshold(Y[labelled, k], oof[labelled, k]) for k in range(Y.shape[1])]
+                [
+                    tuned_threshold(Y[labelled, k], oof[labelled, k], self.cfg.threshold_tolerance)
+                    for k in range(Y.shape[1])
+                ]
             )
         return self
 
