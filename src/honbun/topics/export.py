@@ -269,10 +269,8 @@ class TopicScorer:
         for voc in self.vocabularies:
             if voc.field == "text":  # the one NFKC pass of the batch
                 r, c, v = voc.rows([t or _empty(voc) for t in texts], nfkc_done=True)
-            elif voc.field in LIST_FIELDS:  # filled in by prepare_items
+            else:  # lemmas or context lemmas: the lists prepare_items filled in
                 r, c, v = voc.rows_of_words(_word_lists(items, voc))
-            else:
-                r, c, v = voc.rows([getattr(it, voc.field) or _empty(voc) for it in items])
             rows.append(r)
             cols.append(c + offset)
             vals.append(v)
