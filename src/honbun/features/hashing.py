@@ -104,9 +104,9 @@ def words_flat(
     does not hold).
     """
     words = [d.split() for d in docs]
-    flat = chain.from_iterable(words)
-    found = map(_word_id, flat) if vocabulary is None else map(vocabulary.get, flat, repeat(0))
-    ids = np.fromiter(found, dtype=np.uint64)
+    if vocabulary is not None:
+        return words_of_lists(words, vocabulary)
+    ids = np.fromiter(map(_word_id, chain.from_iterable(words)), dtype=np.uint64)
     return ids, np.fromiter(map(len, words), np.int64, len(words))
 
 

@@ -44,6 +44,7 @@ def document_design(
     doc_mean = np.empty((n, k))
     others_max = np.full((n, k), NO_NEIGHBOUR)
     density = np.empty((n, k))
+    cue_density = np.empty(cues.shape) if cues is not None else None
     position = np.empty((n, 3))
     near = np.zeros_like(vectors) if vectors is not None else None
     doc_vec = np.zeros_like(vectors) if vectors is not None else None
@@ -58,6 +59,8 @@ def document_design(
             top2 = np.sort(s, axis=0)[-2:]
             others_max[lo:hi] = np.where(s >= top2[1], top2[0], top2[1])
         density[lo:hi] = hits[lo:hi].mean(axis=0)
+        if cues is not None and cue_density is not None:
+            cue_density[lo:hi] = cues[lo:hi].mean(axis=0)
         position[lo:hi, 0] = np.arange(m) / max(1, m - 1)
         position[lo:hi, 1] = 0.0
         position[lo, 1] = 1.0
@@ -70,10 +73,7 @@ def document_design(
     out += [prev, nxt, doc_max, doc_mean, others_max, hits, density, position]
     if vectors is not None:
         out += [vectors, near, doc_vec] if document_vector else [vectors, near]
-    if cues is not None and cues.shape[1]:
-        cue_density = np.empty(cues.shape)
-        for lo, hi in _runs(groups):
-            cue_density[lo:hi] = cues[lo:hi].mean(axis=0)
+    if cues is not None and cue_density is not None and cues.shape[1]:
         out += [cues, cue_density]
     return np.hstack(out).astype(np.float32)
 
