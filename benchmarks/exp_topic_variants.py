@@ -68,7 +68,10 @@ def main() -> int:
         help="also 5 folds of whole publishers (sites), and F1 per label by collection",
     )
     ap.add_argument(
-        "--seed", type=int, default=0, help="seed of the document folds (default: the main job's)"
+        "--seed",
+        type=int,
+        default=None,
+        help="seed of the document folds (default: the main job's)",
     )
     ap.add_argument(
         "--no-timing", action="store_true", help="skip fitting on all the gold and timing it"
@@ -105,7 +108,7 @@ def main() -> int:
     lab = data.labelled
     Y = data.Y[lab]
     hard = hard_negatives(data)[lab]
-    doc_splits = document_splits(data, 5, args.seed or exp.seed)
+    doc_splits = document_splits(data, 5, exp.seed if args.seed is None else args.seed)
     col_splits = source_splits(data, "collection", 5, exp.seed)
     site_splits = source_splits(data, "site", 5, exp.seed)
 

@@ -11,8 +11,7 @@ from honbun.decision import TOPIC_THRESHOLDS as THRESHOLD_GRID
 from honbun.features.text import TextItem, lexicon_hits
 from honbun.topics.cold_start import LexiconRule
 from honbun.topics.config import TopicConfig
-from honbun.topics.model import TopicTagger, rollup
-from honbun.topics.model import tuned_threshold as best_threshold
+from honbun.topics.model import TopicTagger, rollup, tuned_threshold
 
 LABELS = ("deployment", "sanctions")
 LEXICON = {"deployment": ["派遣", "派兵"], "sanctions": ["制裁"]}
@@ -114,21 +113,21 @@ def test_lexicon_hits_normalise_full_width() -> None:
     assert X.toarray().tolist() == [[1, 0, 1], [0, 1, 0], [0, 0, 0]]
 
 
-def test_best_threshold_maximises_f1() -> None:
+def test_tuned_threshold_maximises_f1() -> None:
     y = np.array([1, 1, 0, 0, 0])
     p = np.array([0.9, 0.6, 0.55, 0.2, 0.1])
-    t = best_threshold(y, p)
+    t = tuned_threshold(y, p)
     assert 0.55 < t <= 0.6
-    assert best_threshold(np.zeros(3, int), p[:3]) == 0.5
+    assert tuned_threshold(np.zeros(3, int), p[:3]) == 0.5
 
 
 def test_a_threshold_tolerance_takes_the_high_end_of_the_f1_plateau() -> None:
     y = np.array([1, 1, 1, 1, 0, 0, 0, 0])
     p = np.array([0.9, 0.8, 0.7, 0.3, 0.2, 0.1, 0.1, 0.1])
     # F1: 8/9 up to 0.20, 1.0 on (0.20, 0.30], 6/7 on (0.30, 0.70], 4/5 on (0.70, 0.80] …
-    assert best_threshold(y, p) == 0.21  # the lowest best
-    assert best_threshold(y, p, 0.001) == 0.3  # the highest of the exact plateau
-    assert best_threshold(y, p, 0.15) == 0.7  # 6/7 is within 0.15 of 1.0; 4/5 is not
+    assert tuned_threshold(y, p) == 0.21  # the lowest best
+    assert tuned_threshold(y, p, 0.001) == 0.3  # the highest of the exact plateau
+    assert tuned_threshold(y, p, 0.15) == 0.7  # 6/7 is within 0.15 of 1.0; 4/5 is not
 
 
 def test_rollup_is_the_max_per_owner() -> None:

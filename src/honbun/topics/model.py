@@ -70,14 +70,13 @@ def tuned_threshold(y: np.ndarray, p: np.ndarray, tolerance: float = 0.0) -> flo
     if y.sum() == 0:
         return 0.5
 
-    def f1(t: float) -> float:
-        return binary_prf(y, (p >= t).astype(int)).f1
-
-    best = best_threshold(f1, TOPIC_THRESHOLDS, prefer=None)
+    # F1 at every grid point once: the best and the plateau above it both read it.
+    f1 = {float(t): binary_prf(y, (p >= float(t)).astype(int)).f1 for t in TOPIC_THRESHOLDS}
+    best = best_threshold(f1.__getitem__, TOPIC_THRESHOLDS, prefer=None)
     if tolerance <= 0:
         return best
-    floor = f1(best) - tolerance
-    return max(float(t) for t in TOPIC_THRESHOLDS if t >= best and f1(float(t)) >= floor)
+    floor = f1[best] - tolerance
+    return max(t for t, value in f1.items() if t >= best and value >= floor)
 
 
 class TopicTagger:
