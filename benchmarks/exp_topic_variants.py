@@ -28,7 +28,14 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 VARIANTS: dict[str, dict[str, float | str]] = {  # name: [topics] settings changed
-    "200 trees, lr 0.05 (main job)": {},
+    "200 trees, lr 0.05 (main job)": {},  # since 2026-12-07: 5 bags of them
+    "one fit, no bags": {"stack_bags": 1},
+    "3 bags": {"stack_bags": 3},
+    "5 bags of 100 trees, lr 0.1": {
+        "stack_bags": 5,
+        "stack_iterations": 100,
+        "stack_learning_rate": 0.1,
+    },
     "100 trees, lr 0.1": {"stack_iterations": 100, "stack_learning_rate": 0.1},
     "200 trees, lr 0.05, depth 5": {"stack_depth": 5},
     "100 trees, lr 0.1, depth 5": {

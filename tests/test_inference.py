@@ -21,7 +21,7 @@ from honbun.features.text import TextItem, page_items, prepare_items
 from honbun.read.tokens import block_tokens, cut_tokens, tokenize
 from honbun.topics.config import TopicConfig
 from honbun.topics.model import TopicTagger
-from honbun.trees import QuantizedHGB, export_forest
+from honbun.trees import BaggedHGB, Forest, QuantizedHGB, export_forest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,6 +91,41 @@ def test_forest_equals_histgradientboosting() -> None:
     X_new[:3, :2] = [[np.inf, -np.inf], [1e300, np.nan], [-1e300, np.inf]]  # the +inf path
     np.testing.assert_allclose(forest.predict_proba(X_new), q.predict_proba(X_new), atol=1e-12)
     assert pickle.loads(pickle.dumps(forest))._walk is None  # derived arrays are not stored
+
+
+def test_bagged_trees_average_the_log_odds_of_fits_on_whole_documents(monkeypatch) -> None:
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(600, 5))
+    X[rng.random(X.shape) < 0.1] = np.nan
+    y = (np.nan_to_num(X[:, 0]) - np.nan_to_num(X[:, 2]) > 0).astype(int)
+    docs = np.repeat(np.arange(60), 10)
+    params = dict(max_bins=15, max_iter=30, max_leaf_nodes=7)
+    one = BaggedHGB(n_bags=1, **params).fit(X, y, groups=docs)
+    plain = QuantizedHGB(**params).fit(X, y)  # one bag: every row, bit for bit
+    np.testing.assert_array_equal(one.predict_proba(X), plain.predict_proba(X))
+
+    fitted_on: list[np.ndarray] = []  # the rows each member was fitted on
+    real_fit = QuantizedHGB.fit
+    monkeypatch.setattr(
+        QuantizedHGB, "fit", lambda m, Xb, *a, **k: fitted_on.append(Xb) or real_fit(m, Xb, *a, **k)
+    )
+    bagged = BaggedHGB(n_bags=4, share=0.5, random_state=3, **params).fit(X, y, groups=docs)
+    assert len(bagged.members_) == len(fitted_on) == 4
+    for Xb in fitted_on:  # half the documents, each whole
+        rows = np.flatnonzero(
+            (np.nan_to_num(X[:, None, :], nan=9) == np.nan_to_num(Xb, nan=9)).all(-1).any(1)
+        )
+        assert len(rows) == len(Xb) == 300
+        assert set(np.bincount(docs[rows]).tolist()) <= {0, 10}
+    X_new = rng.normal(size=(200, 5))
+    X_new[rng.random(X_new.shape) < 0.2] = np.nan
+    raws = [export_forest(m).raw(X_new) for m in bagged.members_]
+    assert not np.allclose(raws[0], raws[1])  # the bags drew different documents
+    np.testing.assert_allclose(bagged.forest().raw(X_new), np.mean(raws, axis=0), atol=1e-12)
+    p = bagged.predict_proba(X_new)[:, 1]
+    np.testing.assert_allclose(p, 1 / (1 + np.exp(-np.mean(raws, axis=0))), atol=1e-12)
+    single = export_forest(plain)
+    assert Forest.mean([single]) is single
 
 
 def test_linear_stage1_equals_sgd(block_model: BlockModel, pages_and_labels) -> None:

@@ -172,6 +172,26 @@ def test_second_stage_reads_only_documents_that_reach_the_gate() -> None:
     assert not np.allclose(full[2:, learned], stage1[2:, learned])  # the gate did something
 
 
+def test_a_bagged_second_stage_scores_as_its_members_mean() -> None:
+    from honbun.decision import calibrate, expit
+    from honbun.trees import BaggedHGB, export_forest
+
+    items, Y, groups = _data()
+    tagger = TopicTagger(TopicConfig(stack=True, stack_bags=3), LABELS, LEXICON).fit(
+        items, Y, groups
+    )
+    k = sorted(tagger.stage2_)[0]
+    bagged = tagger.stage2_[k]
+    assert isinstance(bagged, BaggedHGB) and len(bagged.members_) == 3
+    test = [TextItem("北朝鮮は部隊をロシアに派遣した。"), TextItem("派遣社員の募集。")]
+    g = np.array([0, 1])
+    scorer = tagger.scorer()
+    D = tagger.stage2_design(test, scorer.stage1_proba(test), g)
+    mean = np.mean([export_forest(m).raw(D) for m in bagged.members_], axis=0)
+    want = calibrate(expit(mean), *tagger.calibration_[k])
+    np.testing.assert_allclose(scorer.predict_proba(test, g)[:, k], want, atol=1e-12)
+
+
 def test_document_design_reads_each_sentence_in_its_document() -> None:
     from honbun.topics.context import NO_NEIGHBOUR, document_design
 

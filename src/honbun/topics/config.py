@@ -44,6 +44,10 @@ class TopicConfig:
     stack_iterations: int = 200
     stack_learning_rate: float = 0.05
     stack_leaves: int = 15
+    # Bagging of each label's second stage: the mean log-odds of this many fits, each on a
+    # random ``stack_bag_share`` of the documents (docs/topics.md). 1: one fit on all.
+    stack_bags: int = 1
+    stack_bag_share: float = 0.8
     stack_depth: int = 0  # deepest split of a second-stage tree; 0: leaves alone bound it
     # The second stage reads only documents with a sentence whose stage-1 probability of
     # some label reaches this; the others keep stage 1's probabilities. 0: every document.

@@ -34,7 +34,7 @@ from honbun.read.normalize import nfkc, squeeze_spaces
 from honbun.topics.cold_start import LexiconRule
 from honbun.topics.config import TopicConfig
 from honbun.topics.context import document_design
-from honbun.trees import Forest, export_forest
+from honbun.trees import BaggedHGB, Forest, export_forest
 
 LOAD_FACTOR = 0.25  # at most this share of a lookup table's slots hold a key
 # A word vocabulary's field -> the TextItem attribute holding its words as a list, and the
@@ -427,6 +427,12 @@ def _word_lists(items: list[TextItem], voc: Vocabulary) -> list[list[str]]:
     return [getattr(it, attr) or empty for it in items]
 
 
+def stage2_forest(model: Any) -> Forest:
+    """The :class:`Forest` of a label's second stage: a :class:`BaggedHGB`'s members as
+    one, or a single ``QuantizedHGB`` (taggers fitted before bagging)."""
+    return model.forest() if isinstance(model, BaggedHGB) else export_forest(model)
+
+
 def export_topic_tagger(tagger: Any) -> TopicScorer:
     """A :class:`TopicScorer` from a fitted :class:`~honbun.topics.model.TopicTagger`."""
     feat = tagger.featurizer_
@@ -466,7 +472,7 @@ def export_topic_tagger(tagger: Any) -> TopicScorer:
         rules=rules,
         constants=constants,
         thresholds_=np.asarray(tagger.thresholds_, dtype=np.float64),
-        stage2={k: export_forest(m) for k, m in getattr(tagger, "stage2_", {}).items()},
+        stage2={k: stage2_forest(m) for k, m in getattr(tagger, "stage2_", {}).items()},
         calibration=dict(getattr(tagger, "calibration_", {})),
         lexicon_words=dict(tagger.lexicon),
         vectors=load_vectors(tagger.cfg.vectors)

@@ -198,27 +198,29 @@ class TopicTagger:
         returns those calibrated out-of-fold scores (the other labels' stay stage 1's)."""
         from sklearn.model_selection import GroupKFold
 
-        from honbun.trees import QuantizedHGB
+        from honbun.trees import BaggedHGB
 
         D = self.stage2_design(items, oof, groups)
         labelled = np.flatnonzero((Y >= 0).all(axis=1))
+        docs = groups[labelled]
         out = oof.copy()
-        n = min(INNER_FOLDS, len(set(groups[labelled].tolist())))
+        n = min(INNER_FOLDS, len(set(docs.tolist())))
         for k in self._learned():
             y, w = Y[labelled, k], W[labelled, k]
 
-            def hgb() -> QuantizedHGB:
-                return QuantizedHGB(
+            def hgb() -> BaggedHGB:
+                return BaggedHGB(
+                    n_bags=self.cfg.stack_bags, share=self.cfg.stack_bag_share,
                     max_iter=self.cfg.stack_iterations, learning_rate=self.cfg.stack_learning_rate,
                     max_leaf_nodes=self.cfg.stack_leaves, random_state=self.cfg.seed,
                     max_depth=self.cfg.stack_depth or None,
                 )  # fmt: skip
 
             inner = np.zeros(len(labelled))
-            for tr, te in GroupKFold(n_splits=n).split(labelled, groups=groups[labelled]):
-                fitted = hgb().fit(D[labelled[tr]], y[tr], sample_weight=w[tr])
+            for tr, te in GroupKFold(n_splits=n).split(labelled, groups=docs):
+                fitted = hgb().fit(D[labelled[tr]], y[tr], sample_weight=w[tr], groups=docs[tr])
                 inner[te] = fitted.predict_proba(D[labelled[te]])[:, 1]
-            self.stage2_[k] = hgb().fit(D[labelled], y, sample_weight=w)
+            self.stage2_[k] = hgb().fit(D[labelled], y, sample_weight=w, groups=docs)
             self.calibration_[k] = platt(inner, y)
             out[labelled, k] = calibrate(inner, *self.calibration_[k])
         return out
