@@ -28,22 +28,40 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 VARIANTS: dict[str, dict[str, float | str]] = {  # name: [topics] settings changed
-    "200 trees, lr 0.05 (main job)": {},  # since 2026-12-07: 5 bags of them
-    "one fit, no bags": {"stack_bags": 1},
-    "3 bags": {"stack_bags": 3},
-    "5 bags of 100 trees, lr 0.1": {
-        "stack_bags": 5,
-        "stack_iterations": 100,
-        "stack_learning_rate": 0.1,
+    # The main job's settings: since 2026-12-07 five bags of 100 trees at lr 0.1. Before,
+    # this variant was "200 trees, lr 0.05 (main job)": now "one fit of 200 trees, lr 0.05".
+    "main job": {},
+    "one fit of 200 trees, lr 0.05": {
+        "stack_bags": 1,
+        "stack_iterations": 200,
+        "stack_learning_rate": 0.05,
     },
-    "100 trees, lr 0.1": {"stack_iterations": 100, "stack_learning_rate": 0.1},
-    "200 trees, lr 0.05, depth 5": {"stack_depth": 5},
+    "5 bags of 200 trees, lr 0.05": {
+        "stack_bags": 5,
+        "stack_iterations": 200,
+        "stack_learning_rate": 0.05,
+    },
+    "3 bags of 200 trees, lr 0.05": {
+        "stack_bags": 3,
+        "stack_iterations": 200,
+        "stack_learning_rate": 0.05,
+    },
+    # Shapes of one fit (no bags), as measured before bagging.
+    "100 trees, lr 0.1": {"stack_bags": 1, "stack_iterations": 100, "stack_learning_rate": 0.1},
+    "200 trees, lr 0.05, depth 5": {
+        "stack_bags": 1,
+        "stack_iterations": 200,
+        "stack_learning_rate": 0.05,
+        "stack_depth": 5,
+    },
     "100 trees, lr 0.1, depth 5": {
+        "stack_bags": 1,
         "stack_iterations": 100,
         "stack_learning_rate": 0.1,
         "stack_depth": 5,
     },
     "60 trees, lr 0.15, depth 5": {
+        "stack_bags": 1,
         "stack_iterations": 60,
         "stack_learning_rate": 0.15,
         "stack_depth": 5,
