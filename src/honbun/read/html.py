@@ -143,12 +143,10 @@ def parse_html(
         root, _ = _parse(flatten_deep(text, FLATTEN_DEPTH))
     info = dict(meta or {})
     info.update(_head_meta(root))
-    walker = _Walker(max_blocks)
     body = root.find("body")
     start = body if body is not None else root
-    # The walk computes every element's XPath from its parent's (libxml2's getpath scans
-    # all siblings of every step, which made pages with thousands of <p> quadratic).
-    walker.walk(start, 0, root.getroottree().getpath(start))
+    walker = _Walker(start, root.getroottree().getpath(start), max_blocks)
+    walker.walk(start, 0)
     walker.flush()
     return assemble(doc_id, source, "html", walker.pieces, info)
 
@@ -219,17 +217,25 @@ def _head_meta(root: lxml.html.HtmlElement) -> dict[str, str]:
 class _Walker:
     """Accumulates inline text and flushes it as blocks at block boundaries."""
 
-    def __init__(self, max_blocks: int | None = None) -> None:
+    def __init__(
+        self, start: lxml.html.HtmlElement, start_path: str, max_blocks: int | None = None
+    ) -> None:
         self.max_blocks = max_blocks
         self.pieces: list[tuple[str, str, DomContext | None]] = []
         self._parts: list[str] = []
         self._link_chars = 0
-        self._owner: tuple[lxml.html.HtmlElement, str] | None = None
-        self._block_stack: list[tuple[lxml.html.HtmlElement, str]] = []  # (element, XPath)
+        self._owner: lxml.html.HtmlElement | None = None
+        self._block_stack: list[lxml.html.HtmlElement] = []
         self._in_link = 0
         self._in_pre = 0
         # Each element's lineage (tag path, regions, class/id tokens), built once per page.
         self._lineages: dict[lxml.html.HtmlElement, _Lineage] = {}
+        # XPaths of the elements that own blocks and of their ancestors, each from its
+        # parent's (libxml2's getpath scans all siblings of every step, which made pages
+        # with thousands of <p> quadratic); the elements that own no block (most inline
+        # ones) never need one.
+        self._xpaths: dict[lxml.html.HtmlElement, str] = {start: start_path}
+        self._steps: dict[lxml.html.HtmlElement, str] = {}  # element -> its last step
 
     def _add(self, text: str | None) -> None:
         if not text:
@@ -250,7 +256,9 @@ class _Walker:
             for line in lines:
                 text = clean_whitespace(line)
                 if text:
-                    dom = dom or _context(*self._owner, ratio, self._lineages)
+                    dom = dom or _context(
+                        self._owner, self._xpath(self._owner), ratio, self._lineages
+                    )
                     self.pieces.append((text, dom.tag, dom))
             if self.max_blocks is not None and len(self.pieces) > self.max_blocks:
                 raise TooManyBlocks(self.max_blocks)
@@ -258,8 +266,25 @@ class _Walker:
         self._link_chars = 0
         self._owner = None
 
-    def walk(self, el: lxml.html.HtmlElement, depth: int, path: str) -> None:
-        """Walk ``el`` (at XPath ``path``) and its descendants."""
+    def _xpath(self, el: lxml.html.HtmlElement) -> str:
+        """``el``'s XPath as libxml2's getpath writes it, from its nearest ancestor's
+        already known (the walk's start is known from the first)."""
+        pending = []
+        node = el
+        while node not in self._xpaths:
+            pending.append(node)
+            node = node.getparent()
+        path = self._xpaths[node]
+        for e in reversed(pending):  # outermost first: each from its parent's
+            if e not in self._steps:
+                parent = e.getparent()
+                self._steps.update(zip(parent, _steps(parent), strict=True))
+            path = f"{path}/{self._steps[e]}"
+            self._xpaths[e] = path
+        return path
+
+    def walk(self, el: lxml.html.HtmlElement, depth: int) -> None:
+        """Walk ``el`` and its descendants."""
         tag = el.tag if isinstance(el.tag, str) else ""
         tag = tag.lower()
         if not tag or tag in DROP_TAGS or _hidden(el):
@@ -273,12 +298,12 @@ class _Walker:
         is_block = tag in BLOCK_TAGS
         if is_block:
             self.flush()
-            self._block_stack.append((el, path))
+            self._block_stack.append(el)
         self._in_link += tag == "a"
         self._in_pre += tag == "pre"
         self._add(el.text)
-        for child, step in zip(el, _steps(el), strict=True):
-            self.walk(child, depth + 1, f"{path}/{step}")
+        for child in el:
+            self.walk(child, depth + 1)
             self._add(child.tail)
         if is_block:  # flush before leaving <pre>, so its lines stay separate blocks
             self.flush()
