@@ -584,31 +584,34 @@ def structure_features(page: Page) -> np.ndarray:
         ]
         for s, g in groups.items()
     }
-    chars: dict[int, float] = defaultdict(float)
-    link_chars: dict[int, float] = defaultdict(float)
-    text_sc: dict[int, float] = defaultdict(float)
-    count: dict[int, int] = defaultdict(int)
-    for i, chain in enumerate(chains):
-        for a in chain:
-            chars[a] += lengths[i]
-            link_chars[a] += links[i]
-            text_sc[a] += scores[i]
-            count[a] += 1
-    # Densest container: most text score, discounted by the characters that are not text.
-    best = max(text_sc, key=lambda a: (text_sc[a] ** 2 / max(1.0, chars[a]), -key_len[a]))
-    for i, chain in enumerate(chains):
-        parent = chain[1] if len(chain) > 1 else chain[0]
-        near = next((a for a in chain if count[a] >= CONTAINER_MIN_BLOCKS), chain[-1])
-        out[i] = [
-            *group_cols[sigs[i]],
-            math.log1p(count[parent]),
-            chars[parent] / total,
-            chars[near] / total,
-            link_chars[near] / max(1.0, chars[near]),
-            math.log1p(count[near]),
-            float(best in chain),
-            text_sc[best] / page_score,
-        ]
+    # Sums over every (block, ancestor) pair, in block order as a loop would add them.
+    sizes = [len(c) for c in chains]
+    ancestor = np.fromiter((a for c in chains for a in c), dtype=np.int64, count=sum(sizes))
+    block = np.repeat(np.arange(n), sizes)
+    m = len(key_len)
+    chars = np.bincount(ancestor, weights=lengths[block], minlength=m)
+    link_chars = np.bincount(ancestor, weights=links[block], minlength=m)
+    text_sc = np.bincount(ancestor, weights=scores[block], minlength=m)
+    count = np.bincount(ancestor, minlength=m)
+    # Densest container: most text score, discounted by the characters that are not text;
+    # ties go to the shorter XPath, then to the ancestor met first.
+    density = text_sc**2 / np.maximum(1.0, chars)
+    met = np.unique(ancestor, return_index=True)[1]
+    order = ancestor[np.sort(met)]  # ancestors in the order a loop over the chains meets them
+    lengths_of = np.asarray(key_len)[order]
+    top = density[order] == density[order].max()
+    best = int(order[np.flatnonzero(top & (lengths_of == lengths_of[top].min()))[0]])
+    counts = count.tolist()
+    parent = [c[1] if len(c) > 1 else c[0] for c in chains]
+    near = [next((a for a in c if counts[a] >= CONTAINER_MIN_BLOCKS), c[-1]) for c in chains]
+    out[:, :3] = [group_cols[s] for s in sigs]
+    out[:, 3] = [math.log1p(counts[a]) for a in parent]
+    out[:, 4] = chars[parent] / total
+    out[:, 5] = chars[near] / total
+    out[:, 6] = link_chars[near] / np.maximum(1.0, chars[near])
+    out[:, 7] = [math.log1p(counts[a]) for a in near]
+    out[:, 8] = [float(best in c) for c in chains]
+    out[:, 9] = text_sc[best] / page_score
     return out
 
 
