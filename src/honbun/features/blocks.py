@@ -637,22 +637,31 @@ def dom_features(page: Page) -> np.ndarray:
     first_h1 = next(
         (i for i, b in enumerate(page.blocks) if b.dom is not None and b.dom.tag == "h1"), -1
     )
+    # Blocks of one template (list items, links of a menu) share their element's tag, path,
+    # regions and class/id tokens: those columns are made once per distinct element kind.
+    kinds: dict[tuple[object, ...], tuple[list[float], list[float]]] = {}
     for i, b in enumerate(page.blocks):
         d = b.dom
         if d is None:
             continue
-        path = set(d.path.split("/")[:-1])
-        out[i] = [
-            d.link_ratio,
-            math.log1p(d.depth),
-            *(float(r in d.regions) for r in REGIONS),
-            float(d.tag in HEADING_TAGS),
-            float(d.tag == "h1"),
-            float(i == first_h1),
-            *(float(d.tag == t) for t in COMMON_TAGS),
-            *(float(t in path) for t in PATH_TAGS),
-            *token_family_scores(d.tokens),
-        ]
+        key = (d.tag, d.path, d.depth, d.regions, d.tokens)
+        kind = kinds.get(key)
+        if kind is None:
+            path = set(d.path.split("/")[:-1])
+            kind = kinds[key] = (
+                [
+                    math.log1p(d.depth),
+                    *(float(r in d.regions) for r in REGIONS),
+                    float(d.tag in HEADING_TAGS),
+                    float(d.tag == "h1"),
+                ],
+                [
+                    *(float(d.tag == t) for t in COMMON_TAGS),
+                    *(float(t in path) for t in PATH_TAGS),
+                    *token_family_scores(d.tokens),
+                ],
+            )
+        out[i] = [d.link_ratio, *kind[0], float(i == first_h1), *kind[1]]
     return np.hstack([out, structure_features(page)])
 
 

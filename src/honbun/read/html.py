@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 
 import lxml.etree
 import lxml.html
@@ -339,13 +340,20 @@ def _hidden(el: lxml.html.HtmlElement) -> bool:
     return bool(style and _HIDDEN_STYLE.search(style))
 
 
-def _tokens(el: lxml.html.HtmlElement) -> list[str]:
+def _tokens(el: lxml.html.HtmlElement) -> tuple[str, ...]:
+    return _attribute_tokens(el.get("class") or "", el.get("id") or "")
+
+
+@lru_cache(maxsize=16_384)
+def _attribute_tokens(cls: str, ident: str) -> tuple[str, ...]:
+    """The lower-cased words of a class and an id attribute (split on separators and
+    camelCase). A page repeats a few class names on many elements: each is split once."""
     out: list[str] = []
-    for attr in ("class", "id"):
-        for raw in _TOKEN_SPLIT.split(el.get(attr) or ""):
+    for value in (cls, ident):
+        for raw in _TOKEN_SPLIT.split(value):
             for part in _CAMEL.findall(raw) or ([raw] if raw else []):
                 out.append(part.lower())
-    return out
+    return tuple(out)
 
 
 @dataclass(frozen=True, slots=True)
