@@ -197,10 +197,15 @@ def text_matrix(texts: list[str], tokens: list[list[Token]]) -> np.ndarray:
     """Text features of a page's blocks, ``(len(texts), len(text_names()))`` float64."""
     normalised = [nfkc(t) for t in texts]
     shares = script_shares(normalised)
-    rows = [
-        _text_row(text, t, toks, s)
-        for text, t, toks, s in zip(texts, normalised, tokens, shares.tolist(), strict=True)
-    ]
+    # A page repeats some blocks word for word (a menu's "シェア", "一覧"): a row is a
+    # function of the text and its tokens, so it is made once per distinct pair.
+    made: dict[str, tuple[list[Token], list[float]]] = {}
+    rows = []
+    for text, t, toks, s in zip(texts, normalised, tokens, shares.tolist(), strict=True):
+        known = made.get(text)
+        if known is None or known[0] != toks:
+            known = made[text] = (toks, _text_row(text, t, toks, s))
+        rows.append(known[1])
     return np.array(rows, dtype=np.float64).reshape(len(texts), len(text_names()))
 
 
@@ -380,11 +385,15 @@ def title_features(page: Page) -> np.ndarray:
     if not whole or not n:
         return out
     segments = [_bigrams(s) for s in title_segments(title)]
-    seg_f1 = np.zeros(n)
-    for i, b in enumerate(page.blocks):
-        grams = _bigrams(b.text)
-        out[i, 0], out[i, 1], _ = _f1(grams, whole)
-        seg_f1[i] = max(_f1(grams, s)[2] for s in segments)
+    made: dict[str, tuple[float, float, float]] = {}  # by text: pages repeat some blocks
+    for b in page.blocks:
+        if b.text not in made:
+            grams = _bigrams(b.text)
+            cover, recall, _ = _f1(grams, whole)
+            made[b.text] = (cover, recall, max(_f1(grams, s)[2] for s in segments))
+    columns = np.array([made[b.text] for b in page.blocks], dtype=np.float64)
+    out[:, :2] = columns[:, :2]
+    seg_f1 = columns[:, 2]
     out[:, 2] = seg_f1
     out[:, 3] = seg_f1 >= TITLE_EXACT_F1
     best = int(np.argmax(seg_f1))

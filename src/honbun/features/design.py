@@ -110,12 +110,18 @@ def group_features(p: PreparedPage, proba: np.ndarray) -> np.ndarray:
         return out
     lengths = p.lengths
     page_body = _expected_body_chars(proba, lengths)
-    for idx in p.structure.groups:
+    groups = p.structure.groups
+    # A block alone in its group (most groups) has only the share column: all at once.
+    alone = [idx for idx in groups if len(idx) == 1]
+    if alone:
+        i = np.concatenate(alone)
+        out[i, 2] = lengths[i] * proba[i] / page_body
+    for idx in groups:
+        if len(idx) < 2:
+            continue
         w, s = lengths[idx], proba[idx]
         body = float(np.dot(w, s))
         out[idx, 2] = body / page_body
-        if len(idx) < 2:
-            continue
         sw = w.sum()
         out[idx, 0] = (body - w * s) / np.maximum(1.0, sw - w)
         top2 = np.sort(s)[-2:]
