@@ -457,7 +457,13 @@ def template_signature(b: Block) -> str:
     d = b.dom
     if d is None:
         return ""
-    return _XPATH_INDEX.sub("", d.xpath) + "|" + " ".join(t for t in d.tokens if not t.isdigit())
+    return _signature(d.xpath, d.tokens)
+
+
+@lru_cache(maxsize=65_536)
+def _signature(xpath: str, tokens: tuple[str, ...]) -> str:
+    # Asked for each block two or three times a page (structure, groups, rules).
+    return _XPATH_INDEX.sub("", xpath) + "|" + " ".join(t for t in tokens if not t.isdigit())
 
 
 def _text_score(b: Block) -> float:

@@ -383,26 +383,24 @@ def _lineage(el: lxml.html.HtmlElement, memo: dict[lxml.html.HtmlElement, _Linea
         if not isinstance(e.tag, str):  # not reached: blocks and their ancestors are elements
             raise TypeError(f"a block below a non-element node: {e!r}")
         tag = e.tag.lower()
-        regions = set() if parent is None else set(parent.regions)
-        if tag in REGIONS:
-            regions.add(tag)
+        inherited = frozenset() if parent is None else parent.regions
         role = (e.get("role") or "").lower()
+        own = {tag} if tag in REGIONS else set()
         if role in ROLE_REGIONS:
-            regions.add(ROLE_REGIONS[role])
+            own.add(ROLE_REGIONS[role])
+        regions = inherited | own if own else inherited
         # Nearest first: this element's tokens, then its ancestors' not yet seen. The
-        # parent's first MAX_TOKENS distinct tokens hold every one that can still fit.
-        tokens: list[str] = []
-        seen: set[str] = set()
-        for tok in (*_tokens(e), *(parent.tokens if parent else ())):
-            if tok not in seen and len(tokens) < MAX_TOKENS:
-                seen.add(tok)
-                tokens.append(tok)
+        # parent's first MAX_TOKENS distinct tokens hold every one that can still fit
+        # (and are its own tokens when this element has none: most elements).
+        words = _tokens(e)
+        above = parent.tokens if parent else ()
+        tokens = tuple(dict.fromkeys((*words, *above)))[:MAX_TOKENS] if words else above
         parent = _Lineage(
             tag=tag,
             path=tag if parent is None else f"{parent.path}/{tag}",
             depth=0 if parent is None else parent.depth + 1,
-            regions=frozenset(regions),
-            tokens=tuple(tokens),
+            regions=regions,
+            tokens=tokens,
         )
         memo[e] = parent
     assert parent is not None
