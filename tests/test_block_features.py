@@ -84,6 +84,17 @@ def test_text_matrix_patterns_and_shape() -> None:
     assert col["ends_maru"].tolist() == [0, 0, 1, 0]
 
 
+def test_text_matrix_rows_of_repeated_texts_follow_their_own_tokens() -> None:
+    # A repeated text reuses its row only when its tokens are the same as well.
+    texts = ["本文の一文です。", "続きを読む", "本文の一文です。", "本文の一文です。"]
+    tokens = [block_tokens(t) for t in texts]
+    tokens[3] = tokens[3][:2]  # the same text with other tokens (a caller's choice)
+    m = text_matrix(texts, tokens)
+    alone = np.vstack([text_matrix([t], [k]) for t, k in zip(texts, tokens, strict=True)])
+    np.testing.assert_array_equal(m, alone)
+    assert (m[0] == m[2]).all() and not (m[0] == m[3]).all()
+
+
 @pytest.mark.parametrize("n", [0, 1, 2, 3, 7])
 def test_neighbour_mean_equals_a_loop(n: int) -> None:
     lengths = np.arange(1, n + 1, dtype=np.float64) * 7 % 11
