@@ -586,46 +586,37 @@ def structure_features(page: Page) -> np.ndarray:
     links = np.array([b.dom.link_ratio for b in blocks if b.dom is not None]) * lengths
     scores = np.array([_text_score(b) for b in blocks])
     page_score = max(1e-9, scores.sum())
-    sigs = [template_signature(b) for b in blocks]
-    chains, key_len = ancestor_chains(blocks)
-    groups: dict[str, list[int]] = defaultdict(list)
-    for i, s in enumerate(sigs):
-        groups[s].append(i)
-    group_cols = {
-        s: [
+    st = page_structure(blocks)
+    for g in st.groups:  # the block's template group
+        out[g, :3] = [
             math.log1p(len(g)),
             lengths[g].sum() / total,
             float(np.mean(["。" in blocks[j].text for j in g])),
         ]
-        for s, g in groups.items()
-    }
     # Sums over every (block, ancestor) pair, in block order as a loop would add them.
-    sizes = [len(c) for c in chains]
-    ancestor = np.fromiter((a for c in chains for a in c), dtype=np.int64, count=sum(sizes))
-    block = np.repeat(np.arange(n), sizes)
-    m = len(key_len)
+    ancestor, block, m = st.ancestor_of, st.block_of, len(st.key_len)
     chars = np.bincount(ancestor, weights=lengths[block], minlength=m)
     link_chars = np.bincount(ancestor, weights=links[block], minlength=m)
     text_sc = np.bincount(ancestor, weights=scores[block], minlength=m)
-    count = np.bincount(ancestor, minlength=m)
     # Densest container: most text score, discounted by the characters that are not text;
     # ties go to the shorter XPath, then to the ancestor met first.
     density = text_sc**2 / np.maximum(1.0, chars)
-    met = np.unique(ancestor, return_index=True)[1]
-    order = ancestor[np.sort(met)]  # ancestors in the order a loop over the chains meets them
-    lengths_of = np.asarray(key_len)[order]
+    order = np.argsort(st.first_seen)  # ancestors in the order a loop over the chains meets them
+    lengths_of = st.key_len[order]
     top = density[order] == density[order].max()
     best = int(order[np.flatnonzero(top & (lengths_of == lengths_of[top].min()))[0]])
-    counts = count.tolist()
-    parent = [c[1] if len(c) > 1 else c[0] for c in chains]
-    near = [next((a for a in c if counts[a] >= CONTAINER_MIN_BLOCKS), c[-1]) for c in chains]
-    out[:, :3] = [group_cols[s] for s in sigs]
+    counts = st.count.tolist()
+    # Here a block with no parent counts its own element, and one with no container its
+    # outermost ancestor (the stage-2 features read -1 for both).
+    parent = np.where(st.parent >= 0, st.parent, ancestor[st.chain_start]).tolist()
+    last = np.append(st.chain_start[1:], len(ancestor)) - 1
+    near = np.where(st.near >= 0, st.near, ancestor[last]).tolist()
     out[:, 3] = [math.log1p(counts[a]) for a in parent]
     out[:, 4] = chars[parent] / total
     out[:, 5] = chars[near] / total
     out[:, 6] = link_chars[near] / np.maximum(1.0, chars[near])
     out[:, 7] = [math.log1p(counts[a]) for a in near]
-    out[:, 8] = [float(best in c) for c in chains]
+    out[:, 8] = [float(best in c) for c in st.chains]
     out[:, 9] = text_sc[best] / page_score
     return out
 
