@@ -171,16 +171,23 @@ class Forest:
     value: np.ndarray  # (n_nodes,) leaf values (raw log-odds), 0 on split nodes
     baseline: float
 
-    _walk: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
+    _walk: tuple[np.ndarray, ...] | None = field(default=None, repr=False, compare=False)
 
     def raw(self, X: np.ndarray) -> np.ndarray:
         """Log-odds of the positive class, ``(n,)``: baseline + one leaf value per tree.
 
-        All trees descend together, one level per step. NaN needs no test of its own:
-        a node whose missing values go left reads a copy of ``X`` with NaN as -inf, the
-        others a copy with NaN as +inf (and "x <= +inf" thresholds lowered to the
-        largest float, which every finite value still passes). That needs ``X`` free of
-        +inf; otherwise each step tests for NaN.
+        All trees descend together, one level per step, each (tree, row) pair holding a
+        *slot*: twice its node, so that the slot plus "goes right" (0 or 1) indexes the
+        child's slot. The pairs are laid out tree-major, ``(n_trees, n)``, so the trees
+        still descending are a contiguous block (trees are sorted deepest first) and each
+        step is a handful of ``take`` calls into preallocated buffers: about 0.55 of the
+        time of the row-major walk with fancy indexing, with the same log-odds bit for
+        bit (docs/benchmarks.md).
+
+        NaN needs no test of its own: a node whose missing values go left reads a copy
+        of ``X`` with NaN as -inf, the others a copy with NaN as +inf (and "x <= +inf"
+        thresholds lowered to the largest float, which every finite value still passes).
+        That needs ``X`` free of +inf; otherwise each step tests for NaN.
         """
         X = np.asarray(X, dtype=np.float64)
         if len(X) > FOREST_ROWS:  # rows are independent: bound the temporaries below
@@ -188,38 +195,56 @@ class Forest:
                 [self.raw(X[i : i + FOREST_ROWS]) for i in range(0, len(X), FOREST_ROWS)]
             )
         n, d = X.shape
-        node = np.broadcast_to(self.roots, (n, len(self.roots))).copy()
-        child, lowered = self._children()
+        child, feature, missing_left, threshold, lowered = self._slots()
+        n_trees = len(self.roots)
+        slot = np.repeat(2 * self.roots[:, None], n, axis=1)  # (n_trees, n)
         nan = np.isnan(X)
         exact = not np.isposinf(X).any()
-        if exact:  # [NaN as +inf | NaN as -inf], flat
-            flat = np.hstack([np.where(nan, np.inf, X), np.where(nan, -np.inf, X)]).ravel()
-            feature, threshold = self.feature + d * self.missing_left, lowered
-            base = (np.arange(n) * 2 * d)[:, None]
+        # Column-major, so that column j of row r is at j * n + r.
+        if exact:  # [NaN as +inf | NaN as -inf]
+            flat = np.vstack([np.where(nan, np.inf, X).T, np.where(nan, -np.inf, X).T]).ravel()
+            column = (feature + d * missing_left) * n
         else:
-            flat, feature, threshold = X.ravel(), self.feature, self.threshold
-            base = (np.arange(n) * d)[:, None]
-        for step in range(int(self.tree_depth[0]) if len(self.roots) else 0):
+            flat, column, lowered = X.T.ravel(), feature * n, threshold
+        rows = np.arange(n)
+        at_ = np.empty((n_trees, n), dtype=np.int64)
+        x_ = np.empty((n_trees, n))
+        t_ = np.empty((n_trees, n))
+        right_ = np.empty((n_trees, n), dtype=bool)
+        for step in range(int(self.tree_depth[0]) if n_trees else 0):
             k = int(np.count_nonzero(self.tree_depth > step))  # trees still descending
-            at = node[:, :k]
-            x = flat[base + feature[at]]
-            right = ~(x <= threshold[at])
-            if not exact:
-                right &= ~(self.missing_left[at] & np.isnan(x))
-            node[:, :k] = child[2 * at + right]
-        return self.baseline + self.value[node].sum(axis=1)
+            s, at, x, t, right = slot[:k], at_[:k], x_[:k], t_[:k], right_[:k]
+            # mode="clip": every index is in range, and "raise" would buffer `out`.
+            column.take(s, out=at, mode="clip")
+            at += rows
+            flat.take(at, out=x, mode="clip")
+            lowered.take(s, out=t, mode="clip")
+            if exact:
+                np.greater(x, t, out=right)  # x is never NaN here: "not x <= t"
+            else:
+                right[:] = ~(x <= t) & ~(missing_left.take(s, mode="clip") & np.isnan(x))
+            s += right
+            child.take(s, out=s, mode="clip")
+        leaf = np.ascontiguousarray(slot.T) // 2  # (n, n_trees): the sum's order as before
+        return self.baseline + self.value[leaf].sum(axis=1)
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_walk": None}  # derived: rebuilt on first use
 
-    def _children(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(2 n_nodes,)`` left and right child of each node interleaved, and the
-        thresholds with +inf lowered to the largest float where NaN goes right."""
+    def _slots(self) -> tuple[np.ndarray, ...]:
+        """Per slot (``(2 n_nodes,)``, two per node): the child's slot (left at the even
+        slot, right at the odd one), the node's split column, whether NaN goes left, its
+        threshold, and its threshold with +inf lowered to the largest float where NaN
+        goes right."""
         if self._walk is None:
-            child = np.stack([self.left, self.right], axis=1).ravel()
+            child = 2 * np.stack([self.left, self.right], axis=1).ravel()
             top = ~self.missing_left & (self.threshold == np.inf)
             lowered = np.where(top, np.finfo(np.float64).max, self.threshold)
-            self._walk = (child, lowered)
+            self._walk = (
+                child,
+                *(np.repeat(a, 2) for a in (self.feature, self.missing_left, self.threshold)),
+                np.repeat(lowered, 2),
+            )
         return self._walk
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
