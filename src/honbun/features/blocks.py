@@ -562,7 +562,7 @@ def page_structure(blocks: list[Block]) -> PageStructure:
     )
 
 
-def structure_features(page: Page) -> np.ndarray:
+def structure_features(page: Page, st: PageStructure | None = None) -> np.ndarray:
     """Template groups, parents and containers of each block: ``(n, len(structure_names()))``.
 
     Columns: log size of the block's template group (same :func:`template_signature`), the
@@ -575,6 +575,7 @@ def structure_features(page: Page) -> np.ndarray:
     the page's text score. NaN without a DOM.
 
     Linear in blocks × depth: each group's columns are computed once, not per member.
+    ``st``: the page's :func:`page_structure`, when the caller already has it.
     """
     blocks = page.blocks
     n = len(blocks)
@@ -586,7 +587,8 @@ def structure_features(page: Page) -> np.ndarray:
     links = np.array([b.dom.link_ratio for b in blocks if b.dom is not None]) * lengths
     scores = np.array([_text_score(b) for b in blocks])
     page_score = max(1e-9, scores.sum())
-    st = page_structure(blocks)
+    if st is None:
+        st = page_structure(blocks)
     for g in st.groups:  # the block's template group
         out[g, :3] = [
             math.log1p(len(g)),
@@ -636,8 +638,9 @@ def structure_names() -> list[str]:
     ]
 
 
-def dom_features(page: Page) -> np.ndarray:
-    """Dense DOM features, ``(n_blocks, len(dom_names()))``; all NaN without a DOM."""
+def dom_features(page: Page, st: PageStructure | None = None) -> np.ndarray:
+    """Dense DOM features, ``(n_blocks, len(dom_names()))``; all NaN without a DOM.
+    ``st``: the page's :func:`page_structure`, when the caller already has it."""
     n = len(page.blocks)
     out = np.full((n, len(dom_names()) - len(structure_names())), np.nan, dtype=np.float64)
     first_h1 = next(
@@ -668,7 +671,7 @@ def dom_features(page: Page) -> np.ndarray:
                 ],
             )
         out[i] = [d.link_ratio, *kind[0], float(i == first_h1), *kind[1]]
-    return np.hstack([out, structure_features(page)])
+    return np.hstack([out, structure_features(page, st)])
 
 
 def dom_names() -> list[str]:
@@ -717,8 +720,14 @@ def feature_names(cfg: FeatureConfig) -> list[str]:
     return names
 
 
-def page_features(page: Page, tokens: list[list[Token]], cfg: FeatureConfig) -> np.ndarray:
-    """The dense feature matrix of one page, ``(n_blocks, len(feature_names(cfg)))``."""
+def page_features(
+    page: Page,
+    tokens: list[list[Token]],
+    cfg: FeatureConfig,
+    structure: PageStructure | None = None,
+) -> np.ndarray:
+    """The dense feature matrix of one page, ``(n_blocks, len(feature_names(cfg)))``.
+    ``structure``: the page's :func:`page_structure`, when the caller already has it."""
     n = len(page.blocks)
     cols: list[np.ndarray] = []
     if cfg.text:
@@ -729,7 +738,7 @@ def page_features(page: Page, tokens: list[list[Token]], cfg: FeatureConfig) -> 
     base = np.hstack(cols) if cols else np.zeros((n, 0))
     parts = [base]
     if cfg.dom:
-        parts.append(dom_features(page))
+        parts.append(dom_features(page, structure))
     if cfg.context:
         pad = np.full((1, base.shape[1]), np.nan)
         parts.append(np.vstack([pad, base[:-1]]) if n else base)

@@ -90,15 +90,23 @@ def prepare(
         tokens = [block_tokens(b.text) for b in page.blocks]
     dom = dom_strings(page) if features.dom else ["" for _ in page.blocks]
     lemmas = [_lemma_string(t) for t in tokens]
-    return PreparedPage(
+    # The structure features and the stage-2 features read the same PageStructure: made
+    # once here when the page has a DOM (else only if stage 2 asks, which it does not).
+    blocks = page.blocks
+    has_dom = features.dom and bool(blocks) and all(b.dom is not None for b in blocks)
+    structure = page_structure(blocks) if has_dom else None
+    prepared = PreparedPage(
         page=page,
         site=site or page.meta.get("site", ""),
-        dense=page_features(page, tokens, features),
+        dense=page_features(page, tokens, features, structure),
         dom=dom,
         lemmas=lemmas,
         keys=block_keys(page),
         hashed=hash_blocks(dom, lemmas, [b.text for b in page.blocks]) if hashed else None,
     )
+    if structure is not None:
+        prepared.structure = structure  # fills the cached property
+    return prepared
 
 
 def text_view(page: Page) -> Page:
