@@ -163,6 +163,11 @@ def test_page_sentences_match_page_text(lines: list[str]) -> None:
         base = block.start
         local = [(s.start - base, s.end - base) for s in sentences if s.block == block.index]
         assert local == split_text(block.text)
+    # Some blocks' sentences, split alone or taken from the page's: the same.
+    some = {b.index for b in page.blocks if b.index % 2}
+    fresh = assemble("d", "s", "text", [(line, "line", None) for line in lines])
+    assert fresh.sentences_of(some) == [s for s in sentences if s.block in some]
+    assert page.sentences_of(some) == fresh.sentences_of(some)
 
 
 # --- seed pages ---------------------------------------------------------------------------

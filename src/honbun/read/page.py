@@ -141,6 +141,14 @@ class Page:
             self._sentences = split_page(self)
         return self._sentences
 
+    def sentences_of(self, blocks: set[int]) -> list[Sentence]:
+        """Sentences of the blocks whose index is in ``blocks``, in order: what
+        :attr:`sentences` holds of them. Scoring tags only the body blocks' sentences, a
+        small part of a web page's, so they are split alone unless all are already."""
+        if self._sentences is not None:
+            return [s for s in self._sentences if s.block in blocks]
+        return split_page(self, blocks)
+
     def content_hash(self) -> str:
         """SHA-256 of everything a loader made of the page (text, blocks with their DOM
         context, meta): what the features computed from it depend on."""
@@ -160,10 +168,13 @@ class Page:
         return out
 
 
-def split_page(page: Page) -> list[Sentence]:
-    """Sentences of every block of ``page``, with page offsets and their block index."""
+def split_page(page: Page, only: set[int] | None = None) -> list[Sentence]:
+    """Sentences of every block of ``page`` (or of the blocks whose index is in ``only``),
+    with page offsets and their block index."""
     out: list[Sentence] = []
     for block in page.blocks:
+        if only is not None and block.index not in only:
+            continue
         text = block.text
         base = block.start
         for s, e in split_text(text):

@@ -313,10 +313,7 @@ def _topics(
     tagger = bundle.topic_model
     if tagger is None:
         return [{"sentences": [], "paragraphs": [], "topics": {}, "labels": []} for _ in pages]
-    sents = [
-        [s for s in pr.page.sentences if s.block in body]
-        for pr, body in zip(pages, bodies, strict=True)
-    ]
+    sents = [pr.page.sentences_of(body) for pr, body in zip(pages, bodies, strict=True)]
     items = [
         page_items(pr.page, ss, tagger.cfg.stop_pos, pr.tokens) if ss else []
         for pr, ss in zip(pages, sents, strict=True)
