@@ -692,16 +692,21 @@ def dom_names() -> list[str]:
 def dom_strings(page: Page) -> list[str]:
     """Space-separated DOM tokens per block for a sparse bag: tag, path, class/id, regions."""
     out = []
+    made: dict[tuple[object, ...], str] = {}  # blocks of one template share their string
     for b in page.blocks:
         d = b.dom
         if d is None:
             out.append("nodom")
             continue
-        parts = [f"tag={d.tag}", *(f"reg={r}" for r in sorted(d.regions))]
-        path = d.path.split("/")
-        parts += [f"up={t}" for t in path[-4:-1]]
-        parts += [f"cls={t}" for t in d.tokens if len(t) > 1 and not t.isdigit()]
-        out.append(" ".join(parts))
+        key = (d.tag, d.regions, d.path, d.tokens)
+        text = made.get(key)
+        if text is None:
+            parts = [f"tag={d.tag}", *(f"reg={r}" for r in sorted(d.regions))]
+            path = d.path.split("/")
+            parts += [f"up={t}" for t in path[-4:-1]]
+            parts += [f"cls={t}" for t in d.tokens if len(t) > 1 and not t.isdigit()]
+            text = made[key] = " ".join(parts)
+        out.append(text)
     return out
 
 
