@@ -13,10 +13,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import lxml.etree
-import lxml.html
 
 from honbun.read.normalize import clean_whitespace
 from honbun.read.page import REGIONS, DomContext, Page, TooManyBlocks, assemble
+
+Element = lxml.etree._Element  # what the parser makes (lxml's own name for it)
+# An element's text and its descendants' (what lxml.html's text_content() returns).
+text_content = lxml.etree.XPath("string()", smart_strings=False)
 
 BLOCK_TAGS = frozenset(
     [
@@ -152,16 +155,20 @@ def parse_html(
     return assemble(doc_id, source, "html", walker.pieces, info)
 
 
-def _parse(text: str) -> tuple[lxml.html.HtmlElement, bool]:
+def _parse(text: str) -> tuple[Element, bool]:
     """The document's root, and whether the parser stopped at its nesting limit."""
     # huge_tree: without it libxml2 silently drops everything nested deeper than 256.
-    parser = lxml.html.HTMLParser(
+    # Plain etree elements, not lxml.html's: its element classes are chosen by a Python
+    # lookup for every element the walk touches (117,000 calls on the 93 development pages).
+    parser = lxml.etree.HTMLParser(
         remove_comments=True, remove_pis=True, recover=True, huge_tree=True
     )
     try:
-        root = lxml.html.document_fromstring(text, parser=parser)
+        root = lxml.etree.fromstring(text, parser)
     except (lxml.etree.ParserError, ValueError) as exc:
         raise MalformedHtml(f"HTML parse failed: {exc}") from exc
+    if root is None:  # as lxml.html.document_fromstring says it
+        raise MalformedHtml("HTML parse failed: Document is empty")
     too_deep = any(
         e.type_name == "ERR_RESOURCE_LIMIT" and "depth" in e.message.lower()
         for e in parser.error_log
@@ -203,11 +210,11 @@ def flatten_deep(text: str, limit: int) -> str:
     return "".join(out)
 
 
-def _head_meta(root: lxml.html.HtmlElement) -> dict[str, str]:
+def _head_meta(root: Element) -> dict[str, str]:
     out: dict[str, str] = {}
     title = root.find(".//title")
-    if title is not None and title.text_content().strip():
-        out["title"] = clean_whitespace(title.text_content())
+    if title is not None and text_content(title).strip():
+        out["title"] = clean_whitespace(text_content(title))
     for el in root.iterfind(".//link[@rel='canonical']"):
         if el.get("href"):
             out["url"] = el.get("href", "")
@@ -218,25 +225,23 @@ def _head_meta(root: lxml.html.HtmlElement) -> dict[str, str]:
 class _Walker:
     """Accumulates inline text and flushes it as blocks at block boundaries."""
 
-    def __init__(
-        self, start: lxml.html.HtmlElement, start_path: str, max_blocks: int | None = None
-    ) -> None:
+    def __init__(self, start: Element, start_path: str, max_blocks: int | None = None) -> None:
         self.max_blocks = max_blocks
         self.pieces: list[tuple[str, str, DomContext | None]] = []
         self._parts: list[str] = []
         self._link_chars = 0
-        self._owner: lxml.html.HtmlElement | None = None
-        self._block_stack: list[lxml.html.HtmlElement] = []
+        self._owner: Element | None = None
+        self._block_stack: list[Element] = []
         self._in_link = 0
         self._in_pre = 0
         # Each element's lineage (tag path, regions, class/id tokens), built once per page.
-        self._lineages: dict[lxml.html.HtmlElement, _Lineage] = {}
+        self._lineages: dict[Element, _Lineage] = {}
         # XPaths of the elements that own blocks and of their ancestors, each from its
         # parent's (libxml2's getpath scans all siblings of every step, which made pages
         # with thousands of <p> quadratic); the elements that own no block (most inline
         # ones) never need one.
-        self._xpaths: dict[lxml.html.HtmlElement, str] = {start: start_path}
-        self._steps: dict[lxml.html.HtmlElement, str] = {}  # element -> its last step
+        self._xpaths: dict[Element, str] = {start: start_path}
+        self._steps: dict[Element, str] = {}  # element -> its last step
 
     def _add(self, text: str | None) -> None:
         if not text:
@@ -267,7 +272,7 @@ class _Walker:
         self._link_chars = 0
         self._owner = None
 
-    def _xpath(self, el: lxml.html.HtmlElement) -> str:
+    def _xpath(self, el: Element) -> str:
         """``el``'s XPath as libxml2's getpath writes it, from its nearest ancestor's
         already known (the walk's start is known from the first)."""
         pending = []
@@ -284,7 +289,7 @@ class _Walker:
             self._xpaths[e] = path
         return path
 
-    def walk(self, el: lxml.html.HtmlElement, depth: int) -> None:
+    def walk(self, el: Element, depth: int) -> None:
         """Walk ``el`` and its descendants."""
         tag = el.tag if isinstance(el.tag, str) else ""
         tag = tag.lower()
@@ -294,7 +299,7 @@ class _Walker:
             self.flush()
             return
         if depth > MAX_DEPTH:
-            self._add(el.text_content())
+            self._add(text_content(el))
             return
         is_block = tag in BLOCK_TAGS
         if is_block:
@@ -313,7 +318,7 @@ class _Walker:
         self._in_pre -= tag == "pre"
 
 
-def _steps(el: lxml.html.HtmlElement) -> list[str]:
+def _steps(el: Element) -> list[str]:
     """The last XPath step of each child of ``el``, as libxml2's getpath writes it: the
     tag, with its position among same-tag siblings (``p[3]``) when it has any."""
     tags = [c.tag if isinstance(c.tag, str) else "" for c in el]
@@ -333,14 +338,14 @@ def _steps(el: lxml.html.HtmlElement) -> list[str]:
     return out
 
 
-def _hidden(el: lxml.html.HtmlElement) -> bool:
+def _hidden(el: Element) -> bool:
     if el.get("hidden") is not None:
         return True
     style = el.get("style")
     return bool(style and _HIDDEN_STYLE.search(style))
 
 
-def _tokens(el: lxml.html.HtmlElement) -> tuple[str, ...]:
+def _tokens(el: Element) -> tuple[str, ...]:
     return _attribute_tokens(el.get("class") or "", el.get("id") or "")
 
 
@@ -369,12 +374,12 @@ class _Lineage:
     tokens: tuple[str, ...]
 
 
-def _lineage(el: lxml.html.HtmlElement, memo: dict[lxml.html.HtmlElement, _Lineage]) -> _Lineage:
+def _lineage(el: Element, memo: dict[Element, _Lineage]) -> _Lineage:
     """``el``'s :class:`_Lineage`, built from its parent's: each element of a page is
     summarised once, however many blocks sit below it (walking every block's ancestors
     again cost a tenth of reading a page)."""
     pending = []
-    node: lxml.html.HtmlElement | None = el
+    node: Element | None = el
     while node is not None and node not in memo:
         pending.append(node)
         node = node.getparent()
@@ -408,10 +413,10 @@ def _lineage(el: lxml.html.HtmlElement, memo: dict[lxml.html.HtmlElement, _Linea
 
 
 def _context(
-    owner: lxml.html.HtmlElement,
+    owner: Element,
     xpath: str,
     link_ratio: float,
-    memo: dict[lxml.html.HtmlElement, _Lineage] | None = None,
+    memo: dict[Element, _Lineage] | None = None,
 ) -> DomContext:
     """The DOM context of a block whose element is ``owner``; ``memo`` holds the
     :class:`_Lineage` of each element met so far on the page."""
