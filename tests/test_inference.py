@@ -91,6 +91,8 @@ def test_forest_equals_histgradientboosting() -> None:
     X_new[:3, :2] = [[np.inf, -np.inf], [1e300, np.nan], [-1e300, np.inf]]  # the +inf path
     np.testing.assert_allclose(forest.predict_proba(X_new), q.predict_proba(X_new), atol=1e-12)
     assert pickle.loads(pickle.dumps(forest))._walk is None  # derived arrays are not stored
+    with pytest.raises(ValueError, match="columns"):  # too few columns: an error, not garbage
+        forest.raw(X_new[:, : int(forest.feature.max())])
 
 
 def test_bagged_trees_average_the_log_odds_of_fits_on_whole_documents(monkeypatch) -> None:

@@ -196,6 +196,8 @@ class Forest:
             )
         n, d = X.shape
         child, feature, missing_left, threshold, lowered = self._slots()
+        if len(feature) and d <= int(feature.max()):  # take(mode="clip") would not notice
+            raise ValueError(f"X has {d} columns; this forest reads column {int(feature.max())}")
         n_trees = len(self.roots)
         slot = np.repeat(2 * self.roots[:, None], n, axis=1)  # (n_trees, n)
         nan = np.isnan(X)
@@ -237,12 +239,16 @@ class Forest:
         threshold, and its threshold with +inf lowered to the largest float where NaN
         goes right."""
         if self._walk is None:
-            child = 2 * np.stack([self.left, self.right], axis=1).ravel()
-            top = ~self.missing_left & (self.threshold == np.inf)
-            lowered = np.where(top, np.finfo(np.float64).max, self.threshold)
+            # take(out=...) needs the buffers' dtypes: int64 nodes, float64 thresholds.
+            child = 2 * np.stack([self.left, self.right], axis=1).ravel().astype(np.int64)
+            threshold = self.threshold.astype(np.float64)
+            top = ~self.missing_left & (threshold == np.inf)
+            lowered = np.where(top, np.finfo(np.float64).max, threshold)
             self._walk = (
                 child,
-                *(np.repeat(a, 2) for a in (self.feature, self.missing_left, self.threshold)),
+                np.repeat(self.feature.astype(np.int64), 2),
+                np.repeat(self.missing_left.astype(bool), 2),
+                np.repeat(threshold, 2),
                 np.repeat(lowered, 2),
             )
         return self._walk
