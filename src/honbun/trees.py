@@ -195,9 +195,9 @@ class Forest:
                 [self.raw(X[i : i + FOREST_ROWS]) for i in range(0, len(X), FOREST_ROWS)]
             )
         n, d = X.shape
-        child, feature, missing_left, threshold, lowered = self._slots()
-        if len(feature) and d <= int(feature.max()):  # take(mode="clip") would not notice
-            raise ValueError(f"X has {d} columns; this forest reads column {int(feature.max())}")
+        child, feature, missing_left, threshold, lowered, width = self._slots()
+        if d < width:  # take(mode="clip") would not notice
+            raise ValueError(f"X has {d} columns; this forest reads column {width - 1}")
         n_trees = len(self.roots)
         slot = np.repeat(2 * self.roots[:, None], n, axis=1)  # (n_trees, n)
         nan = np.isnan(X)
@@ -237,7 +237,7 @@ class Forest:
         """Per slot (``(2 n_nodes,)``, two per node): the child's slot (left at the even
         slot, right at the odd one), the node's split column, whether NaN goes left, its
         threshold, and its threshold with +inf lowered to the largest float where NaN
-        goes right."""
+        goes right; last, the number of columns ``X`` needs (a 0-d array)."""
         if self._walk is None:
             # take(out=...) needs the buffers' dtypes: int64 nodes, float64 thresholds.
             child = 2 * np.stack([self.left, self.right], axis=1).ravel().astype(np.int64)
@@ -250,6 +250,7 @@ class Forest:
                 np.repeat(self.missing_left.astype(bool), 2),
                 np.repeat(threshold, 2),
                 np.repeat(lowered, 2),
+                np.array(int(self.feature.max()) + 1 if len(self.feature) else 0),
             )
         return self._walk
 

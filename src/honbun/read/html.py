@@ -213,8 +213,9 @@ def flatten_deep(text: str, limit: int) -> str:
 def _head_meta(root: Element) -> dict[str, str]:
     out: dict[str, str] = {}
     title = root.find(".//title")
-    if title is not None and text_content(title).strip():
-        out["title"] = clean_whitespace(text_content(title))
+    text = text_content(title) if title is not None else ""
+    if text.strip():
+        out["title"] = clean_whitespace(text)
     for el in root.iterfind(".//link[@rel='canonical']"):
         if el.get("href"):
             out["url"] = el.get("href", "")
